@@ -37,15 +37,21 @@ static int tasks_run(int argc, char **argv)
            "K", "data");
     for (size_t i = 0; task_registry[i]; i++) {
         const struct task *t = task_registry[i];
-        char eval_path[4096], pool_path[4096];
-        snprintf(eval_path, sizeof eval_path, "%s/%s/%s.jsonl", dir, t->name, t->eval_split);
-        snprintf(pool_path, sizeof pool_path, "%s/%s/%s.jsonl", dir, t->name, t->fewshot_split);
-        int have_eval = file_exists(eval_path), have_pool = file_exists(pool_path);
+        /* The file a run would read: our JSONL or an official release file (dataset_locate); when neither is
+         * there, the JSONL path (`glam-eval prompt` or `run` print every accepted path). */
+        struct dataset_location eval_loc, pool_loc;
+        struct ge_error loc_err;
+        int have_eval = dataset_locate(t, dir, t->eval_split, &eval_loc, &loc_err) == GE_OK;
+        int have_pool = dataset_locate(t, dir, t->fewshot_split, &pool_loc, &loc_err) == GE_OK;
+        if (!have_eval)
+            snprintf(eval_loc.path, sizeof eval_loc.path, "%s/%s/%s.jsonl", dir, t->name, t->eval_split);
+        if (!have_pool)
+            snprintf(pool_loc.path, sizeof pool_loc.path, "%s/%s/%s.jsonl", dir, t->name, t->fewshot_split);
         printf("%-14s %-12s %-5s %-9s %-11s %-14s %4d  %s %s", t->name, t->display, task_category_name(t->category),
                t->kind == TASK_MULTIPLE_CHOICE ? "choice" : "generate", t->eval_split, t->primary_metric,
-               t->glam_shots, eval_path, have_eval ? "(found)" : "(MISSING)");
+               t->glam_shots, eval_loc.path, have_eval ? "(found)" : "(MISSING)");
         if (strcmp(t->fewshot_split, t->eval_split) != 0)
-            printf("; shots from %s %s", pool_path, have_pool ? "(found)" : "(MISSING)");
+            printf("; shots from %s %s", pool_loc.path, have_pool ? "(found)" : "(MISSING)");
         printf("\n");
     }
     printf("\ndata directory: %s (--data-dir, else $GLAM_EVAL_DATA, else ./data)\n", dir);
@@ -58,7 +64,8 @@ const struct command cmd_tasks = {
     .usage = "usage: glam-eval tasks [--data-dir DIR]\n"
              "\n"
              "Lists every task with GLaM's name, its group (NLG or NLU as in GLaM's averages; other = outside),\n"
-             "kind, evaluation split, primary metric, GLaM's few-shot K, and the data files expected under DIR.\n",
+             "kind, evaluation split, primary metric, GLaM's few-shot K, and the data file found under DIR (our\n"
+             "JSONL, else an official release file the task accepts; docs/data-formats.md) or the one expected.\n",
     .run = tasks_run,
 };
 

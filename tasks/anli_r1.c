@@ -18,6 +18,21 @@ static int anli_r1_load(const cJSON *record, size_t line_no, struct task_doc *do
     return mc_load_anli(record, line_no, doc, err);
 }
 
+#define ANLI_ORIGIN "ANLI v1.0, https://dl.fbaipublicfiles.com/anli/anli_v1.0.zip"
+
+/* Official release files accepted besides DIR/anli_r1/<split>.jsonl (tasks/release_formats.h). */
+static const struct task_source anli_r1_sources[] = {
+    {.split = "test_r1", .format = RELEASE_ANLI_JSONL,
+     .paths = {"anli_v1.0/R1/test.jsonl", "anli_r1/official/test.jsonl"},
+     .origin = ANLI_ORIGIN},
+    {.split = "train_r1", .format = RELEASE_ANLI_JSONL,
+     .paths = {"anli_v1.0/R1/train.jsonl", "anli_r1/official/train.jsonl"},
+     .origin = ANLI_ORIGIN},
+    {.split = "dev_r1", .format = RELEASE_ANLI_JSONL, .paths = {"anli_v1.0/R1/dev.jsonl", "anli_r1/official/dev.jsonl"},
+     .origin = ANLI_ORIGIN},
+    {.split = NULL},
+};
+
 const struct task task_anli_r1 = {
     .name = "anli_r1",
     .display = "ANLI R1",
@@ -32,4 +47,5 @@ const struct task task_anli_r1 = {
     .primary_metric = "acc",
     .prompt_source = "GPT-3 Appendix G (ANLI); lm-evaluation-harness anli/anli_r1.yaml",
     .load = anli_r1_load,
+    .sources = anli_r1_sources,
 };

@@ -18,6 +18,21 @@ static int anli_r2_load(const cJSON *record, size_t line_no, struct task_doc *do
     return mc_load_anli(record, line_no, doc, err);
 }
 
+#define ANLI_ORIGIN "ANLI v1.0, https://dl.fbaipublicfiles.com/anli/anli_v1.0.zip"
+
+/* Official release files accepted besides DIR/anli_r2/<split>.jsonl (tasks/release_formats.h). */
+static const struct task_source anli_r2_sources[] = {
+    {.split = "test_r2", .format = RELEASE_ANLI_JSONL,
+     .paths = {"anli_v1.0/R2/test.jsonl", "anli_r2/official/test.jsonl"},
+     .origin = ANLI_ORIGIN},
+    {.split = "train_r2", .format = RELEASE_ANLI_JSONL,
+     .paths = {"anli_v1.0/R2/train.jsonl", "anli_r2/official/train.jsonl"},
+     .origin = ANLI_ORIGIN},
+    {.split = "dev_r2", .format = RELEASE_ANLI_JSONL, .paths = {"anli_v1.0/R2/dev.jsonl", "anli_r2/official/dev.jsonl"},
+     .origin = ANLI_ORIGIN},
+    {.split = NULL},
+};
+
 const struct task task_anli_r2 = {
     .name = "anli_r2",
     .display = "ANLI R2",
@@ -32,4 +47,5 @@ const struct task task_anli_r2 = {
     .primary_metric = "acc",
     .prompt_source = "GPT-3 Appendix G (ANLI); lm-evaluation-harness anli/anli_r2.yaml",
     .load = anli_r2_load,
+    .sources = anli_r2_sources,
 };

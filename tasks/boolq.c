@@ -37,6 +37,17 @@ static int boolq_load(const cJSON *record, size_t line_no, struct task_doc *doc,
     return GE_OK;
 }
 
+#define SUPERGLUE_ORIGIN "SuperGLUE 1.0.3 release, https://super.gluebenchmark.com/tasks (combined.zip)"
+
+/* Official release files accepted besides DIR/boolq/<split>.jsonl (tasks/release_formats.h). */
+static const struct task_source boolq_sources[] = {
+    {.split = "validation", .format = RELEASE_SG_BOOLQ, .paths = {"BoolQ/val.jsonl", "boolq/official/val.jsonl"},
+     .origin = SUPERGLUE_ORIGIN},
+    {.split = "train", .format = RELEASE_SG_BOOLQ, .paths = {"BoolQ/train.jsonl", "boolq/official/train.jsonl"},
+     .origin = SUPERGLUE_ORIGIN},
+    {.split = NULL},
+};
+
 const struct task task_boolq = {
     .name = "boolq",
     .display = "BoolQ",
@@ -51,4 +62,5 @@ const struct task task_boolq = {
     .primary_metric = "acc",
     .prompt_source = "GPT-3 Appendix G (BoolQ); lm-evaluation-harness super_glue/boolq/default.yaml",
     .load = boolq_load,
+    .sources = boolq_sources,
 };

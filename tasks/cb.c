@@ -24,6 +24,17 @@ static int cb_load(const cJSON *record, size_t line_no, struct task_doc *doc, st
     return mc_load_nli(record, line_no, "idx", options, 3, ". True, False, or Neither?\nAnswer:", doc, err);
 }
 
+#define SUPERGLUE_ORIGIN "SuperGLUE 1.0.3 release, https://super.gluebenchmark.com/tasks (combined.zip)"
+
+/* Official release files accepted besides DIR/cb/<split>.jsonl (tasks/release_formats.h). */
+static const struct task_source cb_sources[] = {
+    {.split = "validation", .format = RELEASE_SG_CB, .paths = {"CB/val.jsonl", "cb/official/val.jsonl"},
+     .origin = SUPERGLUE_ORIGIN},
+    {.split = "train", .format = RELEASE_SG_CB, .paths = {"CB/train.jsonl", "cb/official/train.jsonl"},
+     .origin = SUPERGLUE_ORIGIN},
+    {.split = NULL},
+};
+
 const struct task task_cb = {
     .name = "cb",
     .display = "CB",
@@ -38,4 +49,5 @@ const struct task task_cb = {
     .primary_metric = "acc",
     .prompt_source = "GPT-3 Appendix G (CB); lm-evaluation-harness super_glue/cb/default.yaml",
     .load = cb_load,
+    .sources = cb_sources,
 };

@@ -77,6 +77,17 @@ static int copa_load(const cJSON *record, size_t line_no, struct task_doc *doc, 
     return GE_OK;
 }
 
+#define SUPERGLUE_ORIGIN "SuperGLUE 1.0.3 release, https://super.gluebenchmark.com/tasks (combined.zip)"
+
+/* Official release files accepted besides DIR/copa/<split>.jsonl (tasks/release_formats.h). */
+static const struct task_source copa_sources[] = {
+    {.split = "validation", .format = RELEASE_SG_COPA, .paths = {"COPA/val.jsonl", "copa/official/val.jsonl"},
+     .origin = SUPERGLUE_ORIGIN},
+    {.split = "train", .format = RELEASE_SG_COPA, .paths = {"COPA/train.jsonl", "copa/official/train.jsonl"},
+     .origin = SUPERGLUE_ORIGIN},
+    {.split = NULL},
+};
+
 const struct task task_copa = {
     .name = "copa",
     .display = "COPA",
@@ -91,4 +102,5 @@ const struct task task_copa = {
     .primary_metric = "acc",
     .prompt_source = "GPT-3 Appendix G (COPA); lm-evaluation-harness super_glue/copa/default.yaml + utils.py",
     .load = copa_load,
+    .sources = copa_sources,
 };

@@ -106,6 +106,17 @@ static int multirc_aggregate(const struct task_doc *docs, const size_t *idx, con
     return rc;
 }
 
+#define SUPERGLUE_ORIGIN "SuperGLUE 1.0.3 release, https://super.gluebenchmark.com/tasks (combined.zip)"
+
+/* Official release files accepted besides DIR/multirc/<split>.jsonl (tasks/release_formats.h). */
+static const struct task_source multirc_sources[] = {
+    {.split = "validation", .format = RELEASE_SG_MULTIRC, .paths = {"MultiRC/val.jsonl", "multirc/official/val.jsonl"},
+     .origin = SUPERGLUE_ORIGIN},
+    {.split = "train", .format = RELEASE_SG_MULTIRC, .paths = {"MultiRC/train.jsonl", "multirc/official/train.jsonl"},
+     .origin = SUPERGLUE_ORIGIN},
+    {.split = NULL},
+};
+
 const struct task task_multirc = {
     .name = "multirc",
     .display = "MultiRC",
@@ -120,5 +131,6 @@ const struct task task_multirc = {
     .primary_metric = "f1a", /* GLaM's number, from multirc_aggregate; per-option "acc" is stored too */
     .prompt_source = "lm-evaluation-harness v0.3 superglue.py MultiRC",
     .load = multirc_load,
+    .sources = multirc_sources,
     .aggregate = multirc_aggregate,
 };

@@ -36,6 +36,18 @@ static int piqa_load(const cJSON *record, size_t line_no, struct task_doc *doc, 
     return GE_OK;
 }
 
+/* Official release files accepted besides DIR/piqa/<split>.jsonl (tasks/release_formats.h). */
+static const struct task_source piqa_sources[] = {
+    {.split = "validation", .format = RELEASE_PIQA_LST, .paths = {"piqa/valid.jsonl", "piqa/official/valid.jsonl"},
+     .companion = "valid-labels.lst",
+     .origin = "https://yonatanbisk.com/piqa/ (github.com/ybisk/ybisk.github.io, piqa/data)"},
+    /* train.jsonl has our JSONL's name: dataset.c takes it as the release file when train-labels.lst is beside it */
+    {.split = "train", .format = RELEASE_PIQA_LST, .paths = {"piqa/train.jsonl", "piqa/official/train.jsonl"},
+     .companion = "train-labels.lst",
+     .origin = "https://yonatanbisk.com/piqa/ (github.com/ybisk/ybisk.github.io, piqa/data)"},
+    {.split = NULL},
+};
+
 const struct task task_piqa = {
     .name = "piqa",
     .display = "PIQA",
@@ -50,4 +62,5 @@ const struct task task_piqa = {
     .primary_metric = "acc_per_token",
     .prompt_source = "GPT-3 Appendix G (PIQA); lm-evaluation-harness piqa/piqa.yaml",
     .load = piqa_load,
+    .sources = piqa_sources,
 };

@@ -26,6 +26,17 @@ static int race_high_load_multi(const cJSON *record, size_t line_no, struct task
     return mc_load_race(record, line_no, docs, n_docs, err);
 }
 
+/* Official release files accepted besides DIR/race_high/<split>.jsonl (tasks/release_formats.h). */
+static const struct task_source race_high_sources[] = {
+    {.split = "test", .format = RELEASE_RACE_DIR, .paths = {"RACE/test/high", "race_high/official/test/high"},
+     .origin = "RACE.tar.gz from https://www.cs.cmu.edu/~glai1/data/race/"},
+    {.split = "train", .format = RELEASE_RACE_DIR, .paths = {"RACE/train/high", "race_high/official/train/high"},
+     .origin = "RACE.tar.gz from https://www.cs.cmu.edu/~glai1/data/race/"},
+    {.split = "validation", .format = RELEASE_RACE_DIR, .paths = {"RACE/dev/high", "race_high/official/dev/high"},
+     .origin = "RACE.tar.gz from https://www.cs.cmu.edu/~glai1/data/race/"},
+    {.split = NULL},
+};
+
 const struct task task_race_high = {
     .name = "race_high",
     .display = "RACE-h",
@@ -40,4 +51,5 @@ const struct task task_race_high = {
     .primary_metric = "acc_uncond",
     .prompt_source = "GPT-3 Appendix G (RACE); lm-evaluation-harness race utils.py doc_to_text",
     .load_multi = race_high_load_multi,
+    .sources = race_high_sources,
 };

@@ -26,6 +26,17 @@ static int race_middle_load_multi(const cJSON *record, size_t line_no, struct ta
     return mc_load_race(record, line_no, docs, n_docs, err);
 }
 
+/* Official release files accepted besides DIR/race_middle/<split>.jsonl (tasks/release_formats.h). */
+static const struct task_source race_middle_sources[] = {
+    {.split = "test", .format = RELEASE_RACE_DIR, .paths = {"RACE/test/middle", "race_middle/official/test/middle"},
+     .origin = "RACE.tar.gz from https://www.cs.cmu.edu/~glai1/data/race/"},
+    {.split = "train", .format = RELEASE_RACE_DIR, .paths = {"RACE/train/middle", "race_middle/official/train/middle"},
+     .origin = "RACE.tar.gz from https://www.cs.cmu.edu/~glai1/data/race/"},
+    {.split = "validation", .format = RELEASE_RACE_DIR, .paths = {"RACE/dev/middle", "race_middle/official/dev/middle"},
+     .origin = "RACE.tar.gz from https://www.cs.cmu.edu/~glai1/data/race/"},
+    {.split = NULL},
+};
+
 const struct task task_race_middle = {
     .name = "race_middle",
     .display = "RACE-m",
@@ -40,4 +51,5 @@ const struct task task_race_middle = {
     .primary_metric = "acc_uncond",
     .prompt_source = "GPT-3 Appendix G (RACE); lm-evaluation-harness race utils.py doc_to_text",
     .load_multi = race_middle_load_multi,
+    .sources = race_middle_sources,
 };

@@ -137,6 +137,20 @@ out:
     return rc;
 }
 
+#define SUPERGLUE_ORIGIN "SuperGLUE 1.0.3 release, https://super.gluebenchmark.com/tasks (combined.zip)"
+
+/* Official release files accepted besides DIR/record/<split>.jsonl (tasks/release_formats.h). */
+static const struct task_source record_sources[] = {
+    {.split = "validation", .format = RELEASE_SG_RECORD, .paths = {"ReCoRD/val.jsonl", "record/official/val.jsonl"},
+     .origin = SUPERGLUE_ORIGIN},
+    {.split = "train", .format = RELEASE_SG_RECORD, .paths = {"ReCoRD/train.jsonl", "record/official/train.jsonl"},
+     .origin = SUPERGLUE_ORIGIN},
+    {.split = "train_dev32", .format = RELEASE_SG_RECORD,
+     .paths = {"record/official/dev32.jsonl", "FewGLUE_32dev/ReCoRD/dev32.jsonl"},
+     .origin = "FewGLUE, https://github.com/THUDM/P-tuning/tree/main/FewGLUE_32dev"},
+    {.split = NULL},
+};
+
 const struct task task_record = {
     .name = "record",
     .display = "ReCoRD",
@@ -151,4 +165,5 @@ const struct task task_record = {
     .primary_metric = "acc", /* = ReCoRD EM; F1 needs the run-layer step described above */
     .prompt_source = "lm-evaluation-harness super_glue/record/util.py (GPT-3 Appendix G ReCoRD layout)",
     .load = record_load,
+    .sources = record_sources,
 };

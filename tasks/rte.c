@@ -24,6 +24,17 @@ static int rte_load(const cJSON *record, size_t line_no, struct task_doc *doc, s
     return mc_load_nli(record, line_no, "idx", options, 2, " True or False?\nAnswer:", doc, err);
 }
 
+#define SUPERGLUE_ORIGIN "SuperGLUE 1.0.3 release, https://super.gluebenchmark.com/tasks (combined.zip)"
+
+/* Official release files accepted besides DIR/rte/<split>.jsonl (tasks/release_formats.h). */
+static const struct task_source rte_sources[] = {
+    {.split = "validation", .format = RELEASE_SG_RTE, .paths = {"RTE/val.jsonl", "rte/official/val.jsonl"},
+     .origin = SUPERGLUE_ORIGIN},
+    {.split = "train", .format = RELEASE_SG_RTE, .paths = {"RTE/train.jsonl", "rte/official/train.jsonl"},
+     .origin = SUPERGLUE_ORIGIN},
+    {.split = NULL},
+};
+
 const struct task task_rte = {
     .name = "rte",
     .display = "RTE",
@@ -38,4 +49,5 @@ const struct task task_rte = {
     .primary_metric = "acc",
     .prompt_source = "GPT-3 Appendix G (RTE); lm-evaluation-harness super_glue/rte/default.yaml",
     .load = rte_load,
+    .sources = rte_sources,
 };

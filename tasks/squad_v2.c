@@ -86,6 +86,14 @@ static int squad_v2_score(const struct task_doc *doc, const char *generated, str
     return GE_OK;
 }
 
+/* Official release files accepted besides DIR/squad_v2/<split>.jsonl (tasks/release_formats.h). */
+static const struct task_source squad_v2_sources[] = {
+    {.split = "validation", .format = RELEASE_SQUAD_JSON,
+     .paths = {"squad_v2/dev-v2.0.json", "squad_v2/official/dev-v2.0.json"},
+     .origin = "https://rajpurkar.github.io/SQuAD-explorer/ (Dev Set v2.0)"},
+    {.split = NULL},
+};
+
 const struct task task_squad_v2 = {
     .name = "squad_v2",
     .display = "SQuADv2",
@@ -102,5 +110,6 @@ const struct task task_squad_v2 = {
     .until = {"\n", NULL},
     .max_gen_tokens = 32,
     .load = squad_v2_load,
+    .sources = squad_v2_sources,
     .score_generation = squad_v2_score,
 };

@@ -4,7 +4,7 @@
  *   dataset       LSDSem/story_cloze, config 2016 (fields story_id, input_sentence_1..4, sentence_quiz1,
  *                 sentence_quiz2, answer_right_ending = 1 or 2). Distributed by request form only, so not in
  *                 ../shared/data: it runs on a user-supplied DIR/storycloze/test.jsonl (dataset.c says where to
- *                 ask for it).
+ *                 ask for it) or on the official CSV files (tasks/release_csv.c).
  *   eval split    test (the 2016 Spring test set, 1,871 stories; GPT-3 and GLaM report it; HF config 2016 has
  *                 splits validation and test, both 1,871)
  *   few-shot      validation (there is no labelled train set with wrong endings)
@@ -53,6 +53,19 @@ out:
     return rc;
 }
 
+/* Official release files accepted besides DIR/storycloze/<split>.jsonl (tasks/release_formats.h). */
+static const struct task_source storycloze_sources[] = {
+    {.split = "test", .format = RELEASE_STORYCLOZE_CSV,
+     .paths = {"storycloze/cloze_test_test__spring2016 - cloze_test_ALL_test.csv",
+               "storycloze/cloze_test_test__spring2016.csv"},
+     .origin = "the request form at https://cs.rochester.edu/nlp/rocstories/"},
+    {.split = "validation", .format = RELEASE_STORYCLOZE_CSV,
+     .paths = {"storycloze/cloze_test_val__spring2016 - cloze_test_ALL_val.csv",
+               "storycloze/cloze_test_val__spring2016.csv"},
+     .origin = "the request form at https://cs.rochester.edu/nlp/rocstories/"},
+    {.split = NULL},
+};
+
 const struct task task_storycloze = {
     .name = "storycloze",
     .display = "StoryCloze",
@@ -67,4 +80,8 @@ const struct task task_storycloze = {
     .primary_metric = "acc",
     .prompt_source = "GPT-3 Appendix G (StoryCloze); lm-evaluation-harness storycloze/storycloze_2016.yaml",
     .load = storycloze_load,
+    .sources = storycloze_sources,
+    .data_note = "StoryCloze is not redistributable, so glam-eval cannot download it: ask for it with the request form "
+                 "at https://cs.rochester.edu/nlp/rocstories/ (the download links come by e-mail), then put the two "
+                 "2016 cloze test CSV files in the storycloze folder under the data directory, keeping their names",
 };

@@ -2,7 +2,8 @@
  * tasks/registry.c.
  *
  * A task turns each JSONL record of its dataset (DIR/<task>/<split>.jsonl, the Hugging Face Hub schema documented
- * in ../shared/data/README.md) into a struct task_doc at load time — the prompt pieces already rendered in the
+ * in ../shared/data/README.md, or an official release file converted to that schema by tasks/release_formats.c)
+ * into a struct task_doc at load time — the prompt pieces already rendered in the
  * GPT-3 Appendix G format — so everything after loading (few-shot assembly, requests, scoring) is generic:
  *   multiple choice  one loglikelihood request per option: (context_i, continuation_i), where context_i is the
  *                    few-shot prefix + doc.query (or + doc.contexts[i] for GPT-3's partial evaluation of Winograd
@@ -24,6 +25,7 @@
 #include <stddef.h>
 
 #include "harness/error.h"
+#include "tasks/release_formats.h"
 
 #define TASK_MAX_CHOICES 64
 #define TASK_MAX_ANSWERS 1024
@@ -83,7 +85,8 @@ struct task {
     /* generation tasks */
     const char *until[TASK_MAX_UNTIL]; /* stop strings, NULL-terminated */
     int max_gen_tokens;
-    /* Renders one record (line line_no of the split file, 1-based) into doc. Returns GE_ERR_FORMAT naming the
+    /* Renders one record (line line_no of the split file, 1-based; for an official release file, the number the
+     * record would have as a line of the equivalent JSONL file, tasks/release_formats.h) into doc. Returns GE_ERR_FORMAT naming the
      * field for a malformed record (the loader reports file and line and skips it unless --strict). */
     int (*load)(const cJSON *record, size_t line_no, struct task_doc *doc, struct ge_error *err);
     /* Scores one document from its responses: for multiple choice the per-option log-likelihood responses in
@@ -93,7 +96,9 @@ struct task {
                             struct ge_error *err);
     /* Optional, multiple choice: metrics over the whole set that are not means of per-document values (MultiRC's
      * F1a and per-question EM). idx[k] is the document index of the k-th scored document and pred[k] its predicted
-     * option under raw log-likelihood (acc); out gets the metric values (stored without standard errors). */
+     * option under raw log-likelihood (acc); out gets the metric values (stored without standard errors).
+     * It may read only docs[].id and docs[].gold[0] (the task's documents have exactly one gold option): `merge`
+     * recomputes it over shards from stored rows without the dataset (results/merge.c). */
     int (*aggregate)(const struct task_doc *docs, const size_t *idx, const size_t *pred, size_t n,
                      struct task_doc_scores *out, struct ge_error *err);
     /* Optional (NULL = one document per record, through load): renders one record into several documents, e.g.
@@ -102,6 +107,12 @@ struct task {
      * on failure *docs is NULL, *n_docs 0, and err names the field as for load. */
     int (*load_multi)(const cJSON *record, size_t line_no, struct task_doc **docs, size_t *n_docs,
                       struct ge_error *err);
+    /* Optional: the official release files accepted besides DIR/<name>/<split>.jsonl (tasks/release_formats.h),
+     * a table ended by an entry whose split is NULL; tasks/dataset.c tries the JSONL first, then these in order. */
+    const struct task_source *sources;
+    /* Optional: how to obtain data that cannot be downloaded freely (StoryCloze's request form); shown instead of
+     * the `glam-eval data fetch` hint when the data is missing. */
+    const char *data_note;
 };
 
 #endif

@@ -51,6 +51,17 @@ static int wic_load(const cJSON *record, size_t line_no, struct task_doc *doc, s
     return GE_OK;
 }
 
+#define SUPERGLUE_ORIGIN "SuperGLUE 1.0.3 release, https://super.gluebenchmark.com/tasks (combined.zip)"
+
+/* Official release files accepted besides DIR/wic/<split>.jsonl (tasks/release_formats.h). */
+static const struct task_source wic_sources[] = {
+    {.split = "validation", .format = RELEASE_SG_WIC, .paths = {"WiC/val.jsonl", "wic/official/val.jsonl"},
+     .origin = SUPERGLUE_ORIGIN},
+    {.split = "train", .format = RELEASE_SG_WIC, .paths = {"WiC/train.jsonl", "wic/official/train.jsonl"},
+     .origin = SUPERGLUE_ORIGIN},
+    {.split = NULL},
+};
+
 const struct task task_wic = {
     .name = "wic",
     .display = "WiC",
@@ -65,4 +76,5 @@ const struct task task_wic = {
     .primary_metric = "acc",
     .prompt_source = "GPT-3 Appendix G (WiC); lm-evaluation-harness super_glue/wic/default.yaml",
     .load = wic_load,
+    .sources = wic_sources,
 };

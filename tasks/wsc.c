@@ -136,6 +136,17 @@ out:
     return rc;
 }
 
+#define SUPERGLUE_ORIGIN "SuperGLUE 1.0.3 release, https://super.gluebenchmark.com/tasks (combined.zip)"
+
+/* Official release files accepted besides DIR/wsc/<split>.jsonl (tasks/release_formats.h). */
+static const struct task_source wsc_sources[] = {
+    {.split = "validation", .format = RELEASE_SG_WSC, .paths = {"WSC/val.jsonl", "wsc/official/val.jsonl"},
+     .origin = SUPERGLUE_ORIGIN},
+    {.split = "train", .format = RELEASE_SG_WSC, .paths = {"WSC/train.jsonl", "wsc/official/train.jsonl"},
+     .origin = SUPERGLUE_ORIGIN},
+    {.split = NULL},
+};
+
 const struct task task_wsc = {
     .name = "wsc",
     .display = "WSC",
@@ -150,4 +161,5 @@ const struct task task_wsc = {
     .primary_metric = "acc",
     .prompt_source = "lm-evaluation-harness super_glue/wsc/default.yaml + preprocess_wsc.py (yes/no form)",
     .load = wsc_load,
+    .sources = wsc_sources,
 };

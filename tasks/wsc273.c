@@ -166,6 +166,14 @@ out:
     return rc;
 }
 
+/* Official release files accepted besides DIR/wsc273/<split>.jsonl (tasks/release_formats.h). */
+static const struct task_source wsc273_sources[] = {
+    {.split = "test", .format = RELEASE_WSC_XML,
+     .paths = {"wsc273/WSCollection.xml", "wsc273/official/WSCollection.xml"},
+     .first_n = 273, .origin = "https://cs.nyu.edu/faculty/davise/papers/WinogradSchemas/WSCollection.xml"},
+    {.split = NULL},
+};
+
 const struct task task_wsc273 = {
     .name = "wsc273",
     .display = "Winograd",
@@ -181,4 +189,5 @@ const struct task task_wsc273 = {
     .prompt_source = "GPT-3 Appendix G (Winograd), partial evaluation; lm-evaluation-harness "
                      "wsc273/default.yaml + utils.py",
     .load = wsc273_load,
+    .sources = wsc273_sources,
 };

@@ -80,5 +80,18 @@ grep -q "3 prompts dropped shots to fit the window" "$tmp/fit.err"; ok $? "the r
 n_one=$(sqlite3 "$tmp/fit2.db" "SELECT count(*) FROM requests WHERE json_array_length(fewshot_ids) = 1")
 [ "$n_one" -gt 0 ]; ok $? "prompts that fit keep their example ($n_one requests with one)"
 
+# An official release file (SuperGLUE's BoolQ/val.jsonl) with malformed records: skipped, reported with file and
+# line, counted in the task run; --strict stops at the first one.
+srcdata=${TEST_DATA_DIR:-$(dirname "$0")/data}/release/bad
+mkdir -p "$tmp/rel/BoolQ" "$tmp/rel/boolq"
+cp "$srcdata/BoolQ/val.jsonl" "$tmp/rel/BoolQ/val.jsonl" && cp "$data/boolq/train.jsonl" "$tmp/rel/boolq/train.jsonl"
+"$bin" run --model "$model" --tasks boolq --shots 0 --db "$tmp/rel.db" --data-dir "$tmp/rel" >/dev/null 2>"$tmp/rel.err"
+ok $? "boolq from the official BoolQ/val.jsonl with malformed records"
+grep -q "BoolQ/val.jsonl: line 2: field \"label\" is not true/false (skipped)" "$tmp/rel.err"; ok $? "a skipped record is reported with file and line"
+[ "$(sqlite3 "$tmp/rel.db" "SELECT json_extract(metric_variants, '$.skipped_records') FROM task_runs")" = 2 ]
+ok $? "the task run counts the skipped records"
+"$bin" run --model "$model" --tasks boolq --shots 0 --strict --db "$tmp/rel2.db" --data-dir "$tmp/rel" >/dev/null 2>"$tmp/rel2.err"
+[ $? = 1 ] && grep -q "BoolQ/val.jsonl: line 2: .*--strict" "$tmp/rel2.err"; ok $? "--strict: the first malformed record is an error"
+
 echo "1..$n"
 [ $fails -eq 0 ]

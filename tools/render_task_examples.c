@@ -55,6 +55,21 @@ static void print_quoted(const char *s)
     cJSON_Delete(str);
 }
 
+/* The data files the task reads: our JSONL, then the official release files it accepts per split. */
+static void print_sources(const struct task *t)
+{
+    printf("- Data: `DIR/%s/<split>.jsonl`", t->name);
+    for (const struct task_source *s = t->sources; s != NULL && s->split != NULL; s++) {
+        printf("%s `%s`: ", s == t->sources ? "; official release files ([formats](data-formats.md)), split"
+                                            : "; split", s->split);
+        for (size_t i = 0; i < RELEASE_MAX_PATHS && s->paths[i] != NULL; i++)
+            printf("%s`DIR/%s%s`", i ? " or " : "", s->paths[i], s->format == RELEASE_RACE_DIR ? "/*.txt" : "");
+        if (s->companion)
+            printf(" + `%s`", s->companion);
+    }
+    printf("%s\n", t->data_note ? " (not redistributable: see the task's section in data-formats.md)" : "");
+}
+
 static int render(const struct task *t, const struct example *e)
 {
     cJSON *rec = cJSON_Parse(e->record_json);
@@ -134,7 +149,10 @@ int main(int argc, char **argv)
            "template, the source of the format as the task's `prompt_source` field states it, and one example "
            "rendered by the real loader from a small record written for this document (not taken from any "
            "dataset). Few-shot examples are joined by the task's separator (a blank line for every task here). "
-           "The provenance block at the top of each `tasks/<name>.c` has the details and caveats.\n\n");
+           "The provenance block at the top of each `tasks/<name>.c` has the details and caveats. `DIR` is the data "
+           "directory (`--data-dir`, else `$GLAM_EVAL_DATA`, else `./data`); a split is read from our JSONL when "
+           "it is there, else from the first official release file listed that exists, converted to the same "
+           "records ([data-formats.md](data-formats.md) documents every format and the conversions).\n\n");
     for (size_t i = 0; task_registry[i]; i++) {
         const struct task *t = task_registry[i];
         const struct example *e = NULL;
@@ -150,6 +168,7 @@ int main(int argc, char **argv)
                strcmp(t->eval_split, t->fewshot_split) == 0 ? " minus the evaluated document" : "");
         printf("- Metric: `%s`; K = %d\n", t->primary_metric, t->glam_shots);
         printf("- Format source: %s\n", t->prompt_source);
+        print_sources(t);
         if (e == NULL) {
             fprintf(stderr, "render_task_examples: no example for task %s\n", t->name);
             printf("\n(no example)\n\n");
