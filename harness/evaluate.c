@@ -292,12 +292,14 @@ static int score_all(struct store *st, int64_t task_run_id, const struct evaluat
     mt.values = xcalloc(TASK_MAX_METRICS * n_docs, sizeof *mt.values);
     mt.scored = xcalloc(n_docs ? n_docs : 1, sizeof *mt.scored);
     mt.pred = xcalloc(n_docs ? n_docs : 1, sizeof *mt.pred);
-    struct store_score *scores = xcalloc(n_docs * TASK_MAX_METRICS, sizeof *scores);
-    size_t n_scores = 0, n_scored = 0;
+    /* + 2: a task with an aggregate also stores each document's aggregate inputs (EVALUATE_AGG_PRED/GOLD) */
+    struct store_score *scores = xcalloc(n_docs * (TASK_MAX_METRICS + 2), sizeof *scores);
+    size_t n_scores = 0, n_scored = 0, n_in_shard = 0;
     int rc = GE_OK;
     for (size_t i = 0; i < n_docs && rc == GE_OK; i++) {
         if (!evaluate_in_shard(spec, i))
             continue;
+        n_in_shard++;
         struct store_response_list list = {0};
         struct task_doc_scores ds = {0};
         rc = store_get_doc_responses(st, task_run_id, (int64_t)i, &list, err);
@@ -331,6 +333,18 @@ static int score_all(struct store *st, int64_t task_run_id, const struct evaluat
             mt.values[(size_t)slot * n_docs + (n_scored - 1)] = ds.value[k];
             scores[n_scores++] = (struct store_score){.doc_index = (int64_t)i, .metric = ds.name[k], .value = ds.value[k]};
         }
+        if (rc == GE_OK && t->aggregate) {
+            const struct task_doc *d = &spec->eval->docs[i];
+            if (d->n_gold != 1) {
+                rc = ge_error_set(err, GE_ERR_FORMAT, "%s document %s: a task with an aggregate metric needs "
+                                  "exactly one gold option, found %zu", t->name, d->id, d->n_gold);
+                break;
+            }
+            scores[n_scores++] = (struct store_score){.doc_index = (int64_t)i, .metric = EVALUATE_AGG_PRED,
+                                                      .value = (double)pred};
+            scores[n_scores++] = (struct store_score){.doc_index = (int64_t)i, .metric = EVALUATE_AGG_GOLD,
+                                                      .value = (double)d->gold[0]};
+        }
     }
     if (rc == GE_OK)
         rc = store_put_scores(st, task_run_id, n_scores, scores, err);
@@ -344,7 +358,9 @@ static int score_all(struct store *st, int64_t task_run_id, const struct evaluat
             res->n = n_scored;
         }
     }
-    if (rc == GE_OK && n_scored == 0)
+    /* A shard may hold no document of a small task (e.g. --limit 2 --shard 2/3): that is an empty part, not
+     * an error; merge combines it with the others. */
+    if (rc == GE_OK && n_scored == 0 && n_in_shard > 0)
         rc = ge_error_set(err, GE_ERR_STATE, "%s: no document could be scored (%zu failed)", t->name, res->n_failed);
     size_t n_metrics = mt.n_metrics;
     struct task_doc_scores agg = {0};
@@ -374,59 +390,80 @@ static int score_all(struct store *st, int64_t task_run_id, const struct evaluat
     return rc;
 }
 
-int evaluate_task(struct store *st, int64_t run_id, const char *model_hash, struct model *m,
-                  const struct evaluate_spec *spec, const struct runloop_options *loop_in, struct evaluate_result *out,
-                  struct ge_error *err)
+/* Documents of spec's split that the run evaluates (before sharding): all, or the first --limit. */
+static size_t evaluate_n_docs(const struct evaluate_spec *spec)
+{
+    size_t n_docs = spec->eval->n_docs;
+    return spec->limit && spec->limit < n_docs ? spec->limit : n_docs;
+}
+
+int evaluate_prepare(struct store *st, int64_t run_id, const struct evaluate_spec *spec, int64_t *task_run_id,
+                     struct evaluate_result *out, struct ge_error *err)
 {
     const struct task *t = spec->task;
     memset(out, 0, sizeof *out);
     out->value = NAN;
     out->std_error = NAN;
-    size_t n_docs = spec->eval->n_docs;
-    if (spec->limit && spec->limit < n_docs)
-        n_docs = spec->limit;
+    size_t n_docs = evaluate_n_docs(spec);
     cJSON *hashes = cJSON_CreateObject();
     cJSON_AddStringToObject(hashes, spec->eval->path, spec->eval->sha256);
     if (spec->pool != spec->eval)
         cJSON_AddStringToObject(hashes, spec->pool->path, spec->pool->sha256);
     char *hashes_json = cJSON_PrintUnformatted(hashes);
     cJSON_Delete(hashes);
-    char variants_json[192], shard_json[64] = "";
+    char variants_json[256], shard_json[64] = "", skipped_json[64] = "";
     if (spec->shard_count > 1) /* merge (results/merge.c) removes this key when it combines the shards */
         snprintf(shard_json, sizeof shard_json, ",\"shard\":\"%zu/%zu\"", spec->shard_index, spec->shard_count);
-    snprintf(variants_json, sizeof variants_json, "{\"primary\":\"%s\",\"fewshot_seed\":%llu,\"limit\":%zu%s}",
-             t->primary_metric, (unsigned long long)spec->seed, spec->limit, shard_json);
+    if (spec->eval->n_skipped > 0) /* malformed records of the evaluated split, skipped (not --strict) */
+        snprintf(skipped_json, sizeof skipped_json, ",\"skipped_records\":%zu", spec->eval->n_skipped);
+    snprintf(variants_json, sizeof variants_json, "{\"primary\":\"%s\",\"fewshot_seed\":%llu,\"limit\":%zu%s%s}",
+             t->primary_metric, (unsigned long long)spec->seed, spec->limit, shard_json, skipped_json);
     struct store_task_run tr = {.run_id = run_id, .task = t->name, .task_version = t->version,
                                 .n_shots = spec->n_shots, .split = t->eval_split, .dataset_hashes_json = hashes_json,
                                 .metric_variants_json = variants_json, .started_at = spec->started_at};
-    int64_t task_run_id = 0;
     enum store_task_status status;
-    int rc = store_find_task_run(st, &tr, &task_run_id, &status, err);
+    int rc = store_find_task_run(st, &tr, task_run_id, &status, err);
     free(hashes_json);
     if (rc)
         return rc;
     char *gen_json = evaluate_gen_settings_json(t);
     for (size_t from = 0; rc == GE_OK && from < n_docs; from += EVAL_DOC_BATCH) {
         size_t to = from + EVAL_DOC_BATCH < n_docs ? from + EVAL_DOC_BATCH : n_docs;
-        rc = put_batch(st, task_run_id, spec, from, to, gen_json, &out->n_fewer_shots, err);
+        rc = put_batch(st, *task_run_id, spec, from, to, gen_json, &out->n_fewer_shots, err);
     }
     free(gen_json);
     if (rc)
         return ge_error_prefix(err, "%s %d-shot: ", t->name, spec->n_shots);
-    struct runloop_options loop = *loop_in;
-    char label[96];
-    snprintf(label, sizeof label, "%s %d-shot", t->name, spec->n_shots);
-    loop.label = label;
-    struct runloop_stats stats;
-    rc = runloop_execute(st, task_run_id, model_hash, m, &loop, &stats, err);
-    out->n_from_model = stats.n_from_model;
-    out->n_from_cache = stats.n_from_cache;
-    if (rc == GE_OK)
-        rc = score_all(st, task_run_id, spec, n_docs, out, err);
+    return GE_OK;
+}
+
+int evaluate_finish(struct store *st, int64_t task_run_id, const struct evaluate_spec *spec,
+                    struct evaluate_result *out, struct ge_error *err)
+{
+    int rc = score_all(st, task_run_id, spec, evaluate_n_docs(spec), out, err);
     char now[CLOCK_ISO8601_CAP];
     if (rc == GE_OK)
         rc = store_set_task_status(st, task_run_id, STORE_TASK_FINISHED, clock_iso8601_now(now), err);
     if (rc)
-        ge_error_prefix(err, "%s %d-shot: ", t->name, spec->n_shots);
+        ge_error_prefix(err, "%s %d-shot: ", spec->task->name, spec->n_shots);
     return rc;
+}
+
+int evaluate_task(struct store *st, int64_t run_id, const char *model_hash, struct model *m,
+                  const struct evaluate_spec *spec, const struct runloop_options *loop_in, struct evaluate_result *out,
+                  struct ge_error *err)
+{
+    int64_t task_run_id = 0;
+    int rc = evaluate_prepare(st, run_id, spec, &task_run_id, out, err);
+    if (rc)
+        return rc;
+    char label[96];
+    snprintf(label, sizeof label, "%s %d-shot", spec->task->name, spec->n_shots);
+    struct runloop_task task = {.task_run_id = task_run_id, .label = label};
+    rc = runloop_execute_pool(st, model_hash, m, loop_in, &task, 1, err);
+    out->n_from_model = task.stats.n_from_model;
+    out->n_from_cache = task.stats.n_from_cache;
+    if (rc)
+        return ge_error_prefix(err, "%s %d-shot: ", spec->task->name, spec->n_shots);
+    return evaluate_finish(st, task_run_id, spec, out, err);
 }

@@ -75,6 +75,21 @@ int evaluate_in_shard(const struct evaluate_spec *spec, size_t k);
  * (GE_ERR_USAGE) when n == 0 or a value is not finite. */
 int evaluate_metric(const char *name, const double *values, size_t n, struct store_metric *out, struct ge_error *err);
 
+/* Per-document score rows that are not metrics: the inputs of a task's aggregate (task.h), stored so that
+ * `merge` can recompute the aggregate over all shards without the dataset. EVALUATE_AGG_PRED is the predicted
+ * option, EVALUATE_AGG_GOLD the gold option; rows whose metric starts with '_' are never averaged. */
+#define EVALUATE_AGG_PRED "_pred"
+#define EVALUATE_AGG_GOLD "_gold"
+
+/* The two halves of evaluate_task, for a run that pools the requests of all its tasks (runloop_execute_pool):
+ * evaluate_prepare stores spec's task run (found again on resume: *task_run_id) with its documents and requests,
+ * and resets *out (n_fewer_shots filled); evaluate_finish scores the answered requests, stores per-example scores
+ * and metrics, marks the task run finished and fills *out (except the n_from_* counts). */
+int evaluate_prepare(struct store *st, int64_t run_id, const struct evaluate_spec *spec, int64_t *task_run_id,
+                     struct evaluate_result *out, struct ge_error *err);
+int evaluate_finish(struct store *st, int64_t task_run_id, const struct evaluate_spec *spec,
+                    struct evaluate_result *out, struct ge_error *err);
+
 /* Evaluates spec in the run: only the documents of spec's shard are stored, answered and scored, so a shard's
  * metrics cover its documents only; the task run's metric_variants_json records the shard as "shard":"i/N". */
 int evaluate_task(struct store *st, int64_t run_id, const char *model_hash, struct model *m,

@@ -38,10 +38,23 @@ void progress_start(struct progress *p, FILE *out, int is_tty, const char *label
     p->interval = 10.0;
 }
 
+void progress_set_done_before(struct progress *p, uint64_t n)
+{
+    p->done = p->done_start = p->total && n > p->total ? p->total : n;
+}
+
+void progress_add_tokens(struct progress *p, uint64_t n)
+{
+    p->tokens += n;
+}
+
 static void draw(struct progress *p, double now, int final)
 {
     double elapsed = now - p->t_start;
-    double rate = elapsed > 0 ? (double)p->done / elapsed : 0.0;
+    double rate = elapsed > 0 ? (double)(p->done - p->done_start) / elapsed : 0.0;
+    char toks[48] = "";
+    if (p->tokens > 0 && elapsed > 0)
+        snprintf(toks, sizeof toks, " %.0f tok/s", (double)p->tokens / elapsed);
     char eta[32] = "?", took[32];
     if (p->total > 0 && rate > 0)
         progress_format_duration((double)(p->total - p->done) / rate, eta, sizeof eta);
@@ -53,17 +66,18 @@ static void draw(struct progress *p, double now, int final)
             bar[i] = i < filled ? '#' : '-';
         bar[BAR_WIDTH] = '\0';
         double pct = p->total ? 100.0 * (double)p->done / (double)p->total : 0.0;
-        fprintf(p->out, "\r%s [%s] %3.0f%% %llu/%llu %.1f/s %s %s\x1b[K", p->label, bar, pct,
-                (unsigned long long)p->done, (unsigned long long)p->total, rate, final ? "took" : "ETA",
+        fprintf(p->out, "\r%s [%s] %3.0f%% %llu/%llu %.1f/s%s %s %s\x1b[K", p->label, bar, pct,
+                (unsigned long long)p->done, (unsigned long long)p->total, rate, toks, final ? "took" : "ETA",
                 final ? took : eta);
         if (final)
             fputc('\n', p->out);
     } else if (p->total) {
-        fprintf(p->out, "%s: %llu/%llu (%.0f%%) %.1f/s, %s %s\n", p->label, (unsigned long long)p->done,
-                (unsigned long long)p->total, 100.0 * (double)p->done / (double)p->total, rate,
+        fprintf(p->out, "%s: %llu/%llu (%.0f%%) %.1f/s%s, %s %s\n", p->label, (unsigned long long)p->done,
+                (unsigned long long)p->total, 100.0 * (double)p->done / (double)p->total, rate, toks,
                 final ? "took" : "ETA", final ? took : eta);
     } else {
-        fprintf(p->out, "%s: %llu done %.1f/s, %s elapsed\n", p->label, (unsigned long long)p->done, rate, took);
+        fprintf(p->out, "%s: %llu done %.1f/s%s, %s elapsed\n", p->label, (unsigned long long)p->done, rate, toks,
+                took);
     }
     fflush(p->out);
     p->t_last = now;

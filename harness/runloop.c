@@ -256,48 +256,122 @@ out:
     return rc;
 }
 
-int runloop_execute(struct store *st, int64_t task_run_id, const char *model_hash, struct model *m,
-                    const struct runloop_options *opt, struct runloop_stats *stats, struct ge_error *err)
+/* Moves the items of from to the end of to (both stay valid; from ends empty). */
+static void pending_append(struct store_pending_list *to, struct store_pending_list *from)
 {
-    struct runloop_stats local_stats;
-    if (stats == NULL)
-        stats = &local_stats;
-    memset(stats, 0, sizeof *stats);
+    if (from->n == 0)
+        return;
+    to->items = xrealloc(to->items, (to->n + from->n) * sizeof *to->items);
+    memcpy(to->items + to->n, from->items, from->n * sizeof *from->items);
+    to->n += from->n;
+    from->n = 0; /* the texts now belong to `to` */
+    store_pending_list_release(from);
+}
+
+/* Tokens a response stands for in the tok/s rate: continuation tokens scored or tokens generated. */
+static uint64_t response_tokens(const struct store_response *r)
+{
+    return r->error == NULL && r->n_tokens > 0 ? (uint64_t)r->n_tokens : 0;
+}
+
+int runloop_execute_pool(struct store *st, const char *model_hash, struct model *m, const struct runloop_options *opt,
+                         struct runloop_task *tasks, size_t n, struct ge_error *err)
+{
+    for (size_t t = 0; t < n; t++)
+        memset(&tasks[t].stats, 0, sizeof tasks[t].stats);
     if (opt->batch_size == 0 || opt->batch_size > RUNLOOP_MAX_BATCH)
         return ge_error_set(err, GE_ERR_USAGE, "batch size must be from 1 to %d, got %zu", RUNLOOP_MAX_BATCH,
                             opt->batch_size);
     struct progress prog;
-    uint64_t done = opt->n_done;
-    if (opt->progress_out)
-        progress_start(&prog, opt->progress_out, opt->progress_tty, opt->label ? opt->label : "requests",
-                       opt->n_requests, progress_now());
-    struct store_pending_list pend = {0};
+    int prog_on = 0;
+    struct store_pending_list pend = {0}, more = {0};
     struct store_response *resp = xcalloc(opt->batch_size, sizeof *resp);
+    size_t *owner = xcalloc(opt->batch_size, sizeof *owner); /* task index of each item of the batch */
+    uint64_t *answered = xcalloc(n ? n : 1, sizeof *answered); /* per task run: responses stored, for progress */
     int rc = GE_OK;
-    for (;;) {
+    size_t cur = 0;
+    while (cur < n) {
+        if (!prog_on) {
+            uint64_t total = 0;
+            rc = store_count_requests(st, tasks[cur].task_run_id, &total, &answered[cur], err);
+            if (rc)
+                break;
+            if (opt->progress_out) {
+                progress_start(&prog, opt->progress_out, opt->progress_tty,
+                               tasks[cur].label ? tasks[cur].label : "requests", total, progress_now());
+                progress_set_done_before(&prog, answered[cur]);
+            }
+            prog_on = 1;
+        }
         if (opt->stop && *opt->stop) {
             rc = ge_error_set(err, GE_ERR_STATE, "interrupted; resume to finish the remaining requests");
             break;
         }
-        rc = store_list_pending(st, task_run_id, opt->batch_size, &pend, err);
-        if (rc || pend.n == 0)
+        rc = store_list_pending(st, tasks[cur].task_run_id, opt->batch_size, &pend, err);
+        if (rc)
+            break;
+        if (pend.n == 0) { /* this task run is done: close its bar and go on with the next */
+            if (opt->progress_out)
+                progress_finish(&prog, progress_now());
+            prog_on = 0;
+            cur++;
+            continue;
+        }
+        for (size_t i = 0; i < pend.n; i++)
+            owner[i] = cur;
+        for (size_t t = cur + 1; t < n && pend.n < opt->batch_size && rc == GE_OK; t++) {
+            size_t before = pend.n;
+            rc = store_list_pending(st, tasks[t].task_run_id, opt->batch_size - pend.n, &more, err);
+            if (rc == GE_OK)
+                pending_append(&pend, &more);
+            for (size_t i = before; i < pend.n; i++)
+                owner[i] = t;
+        }
+        if (rc)
             break;
         memset(resp, 0, pend.n * sizeof *resp);
-        rc = answer_batch(st, model_hash, m, opt->use_cache, opt->token_logprobs, &pend, resp, stats, err);
+        struct runloop_stats batch = {0};
+        rc = answer_batch(st, model_hash, m, opt->use_cache, opt->token_logprobs, &pend, resp, &batch, err);
         if (rc == GE_OK)
             rc = store_put_responses(st, pend.n, resp, err);
+        uint64_t toks = 0;
+        for (size_t i = 0; rc == GE_OK && i < pend.n; i++) {
+            struct runloop_stats *ts = &tasks[owner[i]].stats;
+            if (resp[i].cached)
+                ts->n_from_cache++;
+            else
+                ts->n_from_model++;
+            answered[owner[i]]++;
+            if (owner[i] == cur && !resp[i].cached)
+                toks += response_tokens(&resp[i]);
+        }
         for (size_t i = 0; i < pend.n; i++)
             store_response_release(&resp[i]);
         if (rc)
             break;
-        stats->n_batches++;
-        done += pend.n;
-        if (opt->progress_out)
-            progress_update(&prog, done, progress_now());
+        tasks[cur].stats.n_batches++;
+        tasks[cur].stats.model_ms += batch.model_ms;
+        if (opt->progress_out) {
+            progress_add_tokens(&prog, toks);
+            progress_update(&prog, answered[cur], progress_now());
+        }
     }
-    if (opt->progress_out && rc == GE_OK)
-        progress_finish(&prog, progress_now());
+    if (rc && prog_on && opt->progress_out)
+        fputc('\n', opt->progress_out); /* leave the interrupted bar's line */
     store_pending_list_release(&pend);
+    store_pending_list_release(&more);
     free(resp);
+    free(owner);
+    free(answered);
+    return rc;
+}
+
+int runloop_execute(struct store *st, int64_t task_run_id, const char *model_hash, struct model *m,
+                    const struct runloop_options *opt, struct runloop_stats *stats, struct ge_error *err)
+{
+    struct runloop_task task = {.task_run_id = task_run_id, .label = opt->label};
+    int rc = runloop_execute_pool(st, model_hash, m, opt, &task, 1, err);
+    if (stats)
+        *stats = task.stats;
     return rc;
 }

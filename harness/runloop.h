@@ -31,8 +31,6 @@ struct runloop_options {
     FILE *progress_out;                 /* borrowed; NULL = no progress output */
     int progress_tty;                   /* 1 bar, 0 plain lines, -1 detect */
     const char *label;                  /* progress label, e.g. "arc_easy 25-shot"; NULL = "requests" */
-    uint64_t n_requests;                /* requests of the task run in all, for progress; 0 = unknown */
-    uint64_t n_done;                    /* of those, answered before this call (resume), for progress */
     volatile sig_atomic_t *stop;        /* optional; when it becomes nonzero the loop stops between batches */
 };
 
@@ -45,6 +43,21 @@ struct runloop_stats {
 
 /* Sets the defaults: batch_size 32, use_cache 1, no progress, no stop flag. */
 void runloop_options_init(struct runloop_options *opt);
+
+/* One task run of a pooled execution (runloop_execute_pool). */
+struct runloop_task {
+    int64_t task_run_id;
+    const char *label;           /* borrowed progress label, e.g. "arc_easy 25-shot" */
+    struct runloop_stats stats;  /* filled: what this task run's requests were answered by */
+};
+
+/* Answers every pending request of the task runs tasks[0..n) — one run's tasks — pooling them: a batch that
+ * the current task run cannot fill is completed with the next task runs' requests, so the backend always gets
+ * full batches (grouped per request type) and a remote endpoint's pipeline does not drain at task boundaries.
+ * Progress shows one bar per task run, in order, with its total from the store (ETA, requests/s, scored tokens/s;
+ * opt->label is ignored). Same resume and failure semantics as runloop_execute. */
+int runloop_execute_pool(struct store *st, const char *model_hash, struct model *m, const struct runloop_options *opt,
+                         struct runloop_task *tasks, size_t n, struct ge_error *err);
 
 /* Answers every pending request of task_run_id with model m (whose identity hash is model_hash, 64 hex
  * characters; it must be the run's model) and stores the responses. Fills *stats (may be NULL).

@@ -26,6 +26,8 @@
 #include "results/merge.h"
 #include "results/schema.h"
 #include "results/store_int.h"
+#include "tasks/registry.h"
+#include "tasks/task.h"
 
 /* One run of one input. */
 struct member {
@@ -58,6 +60,7 @@ struct out_task {
     size_t n_parts;
     char *finished_at; /* owned: the latest part's */
     char what[96];     /* "task n-shot" for messages */
+    char task[64];     /* the task's name */
     size_t first_db;   /* the input of its first part */
 };
 
@@ -136,6 +139,10 @@ static int add_run(struct merge *mg, size_t k, sqlite3_stmt *s, struct ge_error 
     const char *status = (const char *)sqlite3_column_text(s, 7);
     int sharded = sqlite3_column_type(s, 9) != SQLITE_NULL;
     int64_t index = sharded ? sqlite3_column_int64(s, 9) : -1, count = sharded ? sqlite3_column_int64(s, 10) : 0;
+    if (sqlite3_column_type(s, 11) != SQLITE_NULL) /* published reference runs are read-only (schema v3) */
+        return ge_error_set(err, GE_ERR_STATE, "%s: run %lld is the published reference run '%s', which is never "
+                            "merged: import it into the merged database with 'glam-eval import published'", path,
+                            (long long)run_id, (const char *)sqlite3_column_text(s, 11));
     if (strcmp(status, "finished") != 0)
         return ge_error_set(err, GE_ERR_STATE, "%s: run %lld: field status is '%s', not 'finished': finish it "
                             "(glam-eval run --resume %lld) before merging", path, (long long)run_id, status,
@@ -197,8 +204,9 @@ static int read_runs(struct merge *mg, struct ge_error *err)
         sqlite3_stmt *s = NULL;
         ret = prepare(mg->in[k], "SELECT r.id, m.identity_hash, r.args, r.seeds, r.program_version, r.started_at, "
                       "r.finished_at, r.status, r.host, json_extract(r.args, '$.shard.index'), "
-                      "json_extract(r.args, '$.shard.count') FROM runs r JOIN models m ON m.id = r.model_id "
-                      "ORDER BY r.id", &s, err);
+                      "json_extract(r.args, '$.shard.count'), "
+                      "(SELECT label FROM published_runs p WHERE p.run_id = r.id) "
+                      "FROM runs r JOIN models m ON m.id = r.model_id ORDER BY r.id", &s, err);
         int rc = SQLITE_DONE;
         while (ret == GE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
             ret = add_run(mg, k, s, err);
@@ -459,6 +467,7 @@ static int copy_member(struct merge *mg, size_t gi, const struct member *mb, str
             mg->tasks = xrealloc(mg->tasks, (mg->n_tasks + 1) * sizeof *mg->tasks);
             mg->tasks[t] = (struct out_task){.id = out_tr, .group = gi, .first_db = mb->db};
             snprintf(mg->tasks[t].what, sizeof mg->tasks[t].what, "%s", what);
+            snprintf(mg->tasks[t].task, sizeof mg->tasks[t].task, "%s", tr.task);
             mg->n_tasks++;
         }
         mg->tasks[t].n_parts++;
@@ -470,12 +479,74 @@ static int copy_member(struct merge *mg, size_t gi, const struct member *mb, str
     return ret;
 }
 
+/* Recomputes the set-level metrics of a task with an aggregate (task.h; MultiRC's F1a) over all shards, from the
+ * aggregate inputs each run stored per document (EVALUATE_AGG_PRED/GOLD) and the document ids, in doc_index
+ * order as a run passes them. Only id and gold[0] of the rebuilt documents are set, which is all an aggregate
+ * may read (task.h). */
+static int recompute_aggregate(struct merge *mg, const struct out_task *t, struct ge_error *err)
+{
+    const struct task *task = task_find(t->task);
+    if (task == NULL || task->aggregate == NULL)
+        return GE_OK;
+    sqlite3_stmt *s = NULL;
+    int ret = prepare(mg->out, "SELECT d.doc_id, p.value, g.value FROM documents d "
+                      "JOIN scores p ON p.task_run_id = d.task_run_id AND p.doc_index = d.doc_index "
+                      "AND p.metric = '" EVALUATE_AGG_PRED "' "
+                      "JOIN scores g ON g.task_run_id = d.task_run_id AND g.doc_index = d.doc_index "
+                      "AND g.metric = '" EVALUATE_AGG_GOLD "' "
+                      "WHERE d.task_run_id = ?1 ORDER BY d.doc_index", &s, err);
+    size_t cap = 64, n = 0;
+    struct task_doc *docs = xcalloc(cap, sizeof *docs);
+    size_t *idx = xcalloc(cap, sizeof *idx), *pred = xcalloc(cap, sizeof *pred);
+    int rc = SQLITE_DONE;
+    if (ret == GE_OK)
+        sqlite3_bind_int64(s, 1, t->id);
+    while (ret == GE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap *= 2;
+            docs = xrealloc(docs, cap * sizeof *docs);
+            idx = xrealloc(idx, cap * sizeof *idx);
+            pred = xrealloc(pred, cap * sizeof *pred);
+        }
+        double p = sqlite3_column_double(s, 1), g = sqlite3_column_double(s, 2);
+        if (!(p >= 0 && p < TASK_MAX_CHOICES && g >= 0 && g < TASK_MAX_CHOICES)) {
+            ret = ge_error_set(err, GE_ERR_FORMAT, "document %s: aggregate inputs out of range (%g, %g)",
+                               (const char *)sqlite3_column_text(s, 0), p, g);
+            break;
+        }
+        docs[n] = (struct task_doc){.id = xstrdup((const char *)sqlite3_column_text(s, 0)), .n_gold = 1};
+        docs[n].gold[0] = (size_t)g;
+        idx[n] = n;
+        pred[n] = (size_t)p;
+        n++;
+    }
+    if (ret == GE_OK && rc != SQLITE_DONE)
+        ret = store_fail(mg->out, rc, "merge: reading aggregate inputs", err);
+    sqlite3_finalize(s);
+    struct task_doc_scores agg = {0};
+    if (ret == GE_OK && n > 0)
+        ret = task->aggregate(docs, idx, pred, n, &agg, err);
+    struct store_metric metrics[TASK_MAX_METRICS];
+    for (size_t k = 0; k < agg.n && k < TASK_MAX_METRICS; k++)
+        metrics[k] = (struct store_metric){.metric = agg.name[k], .value = agg.value[k], .std_error = NAN,
+                                           .stderr_method = NULL, .n = (int64_t)n};
+    if (ret == GE_OK && agg.n > 0)
+        ret = store_put_metrics(mg->out, t->id, agg.n, metrics, err);
+    for (size_t i = 0; i < n; i++)
+        free(docs[i].id);
+    free(docs);
+    free(idx);
+    free(pred);
+    return ret;
+}
+
 /* Recomputes the metrics of output task run t from its per-example scores (in doc_index order, as a run). */
 static int recompute_metrics(struct merge *mg, const struct out_task *t, struct ge_error *err)
 {
     sqlite3_stmt *s = NULL;
-    int ret = prepare(mg->out, "SELECT metric, value FROM scores WHERE task_run_id = ?1 ORDER BY metric, doc_index",
-                      &s, err);
+    /* Rows whose metric starts with '_' are a task's aggregate inputs, not metrics (harness/evaluate.h). */
+    int ret = prepare(mg->out, "SELECT metric, value FROM scores WHERE task_run_id = ?1 AND substr(metric, 1, 1) "
+                      "<> '_' ORDER BY metric, doc_index", &s, err);
     size_t cap = 64, n = 0, n_metrics = 0;
     double *values = xcalloc(cap, sizeof *values);
     char *names[TASK_MAX_METRICS] = {0};
@@ -511,6 +582,8 @@ static int recompute_metrics(struct merge *mg, const struct out_task *t, struct 
     for (size_t i = 0; i < n_metrics; i++)
         free(names[i]);
     free(values);
+    if (ret == GE_OK)
+        ret = recompute_aggregate(mg, t, err);
     return ret;
 }
 

@@ -289,6 +289,30 @@ out:
     return ret;
 }
 
+static const char SQL_REQ_COUNT[] =
+    "SELECT count(*), count(r.id) FROM requests q LEFT JOIN responses r ON r.request_id = q.id "
+    "WHERE q.task_run_id = ?1";
+
+int store_count_requests(struct store *st, int64_t task_run_id, uint64_t *total, uint64_t *answered,
+                         struct ge_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    *total = *answered = 0;
+    int ret = store_stmt(st, STMT_REQ_COUNT, SQL_REQ_COUNT, &q, err);
+    if (ret != GE_OK)
+        return ret;
+    sqlite3_bind_int64(q, 1, task_run_id);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        *total = (uint64_t)sqlite3_column_int64(q, 0);
+        *answered = (uint64_t)sqlite3_column_int64(q, 1);
+    } else {
+        ret = store_fail(st, rc, "counting requests", err);
+    }
+    store_stmt_done(q);
+    return ret;
+}
+
 void store_pending_list_release(struct store_pending_list *list)
 {
     for (size_t i = 0; i < list->n; i++) {

@@ -242,6 +242,10 @@ int store_list_pending(struct store *st, int64_t task_run_id, size_t max, struct
                        struct ge_error *err);
 void store_pending_list_release(struct store_pending_list *list);
 
+/* Counts the requests of a task run (*total) and how many of them have a response (*answered), for progress. */
+int store_count_requests(struct store *st, int64_t task_run_id, uint64_t *total, uint64_t *answered,
+                         struct ge_error *err);
+
 /* ---- responses --------------------------------------------------------------------------------------------- */
 
 /* A model's answer to one request. Log-probabilities are natural logs. Fields that do not apply are NAN / -1 /

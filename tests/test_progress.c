@@ -53,5 +53,20 @@ int main(void)
     tap_ok(strstr(text, "\rrte [############------------]  50% 5/10 1.0/s ETA 5s") != NULL, "tty: bar redrawn in place");
     tap_is_int(count_lines(text), 1, "tty: one line in the end");
     free(text);
+
+    /* A resumed task: 60 of 100 were done before; 40 more in 20 s is 2.0/s (not 5.0/s), ETA 0 at the end. */
+    f = open_memstream(&text, &len);
+    progress_start(&p, f, 0, "boolq", 100, 0.0);
+    progress_set_done_before(&p, 60);
+    progress_add_tokens(&p, 1000);
+    progress_update(&p, 80, 10.0);
+    progress_add_tokens(&p, 1000);
+    progress_update(&p, 100, 20.0);
+    progress_finish(&p, 20.0);
+    fclose(f);
+    tap_ok(strstr(text, "boolq: 80/100 (80%) 2.0/s 100 tok/s, ETA 10s\n") != NULL,
+           "resumed: rate and ETA count only this session's work, tokens per second shown");
+    tap_ok(strstr(text, "boolq: 100/100 (100%) 2.0/s 100 tok/s, took 20s\n") != NULL, "resumed: final line");
+    free(text);
     return tap_done();
 }

@@ -80,5 +80,18 @@ ok $? "a changed prompt is refused naming the database and the field"
 "$bin" merge "$tmp/e6.db" >/dev/null 2>&1
 [ $? = 2 ]; ok $? "merge without inputs is a usage error"
 
+# MultiRC's F1a is a set-level aggregate, not a mean: merge must recompute it over all shards (from the stored
+# aggregate inputs), and a shard that holds no document of a small task is an empty part, not an error.
+opts3="--model $model --tasks copa,multirc --shots 0 --limit 5 --max-length 512 --data-dir $data"
+"$bin" run $opts3 --db "$tmp/a.db" >/dev/null 2>&1; ok $? "unsharded multirc run"
+rc=0
+for i in 0 1 2 3 4 5; do "$bin" run $opts3 --shard $i/6 --db "$tmp/p$i.db" >"$tmp/p$i.out" 2>&1 || rc=1; done
+[ $rc = 0 ]; ok $? "6 shards of 5 documents run (shard 5/6 is empty)"
+grep -q "multirc .*(no documents in this shard)" "$tmp/p5.out"; ok $? "the empty shard says so in its table"
+"$bin" merge "$tmp/am.db" "$tmp"/p[0-5].db >/dev/null 2>&1; ok $? "merge the 6 parts"
+q_m="SELECT t.task, m.metric, printf('%.17g', m.value), printf('%.17g', m.std_error), m.n FROM metrics m JOIN task_runs t ON t.id = m.task_run_id ORDER BY 1, 2"
+sqlite3 "$tmp/a.db" "$q_m" >"$tmp/a"; sqlite3 "$tmp/am.db" "$q_m" >"$tmp/b"
+grep -q "^multirc|f1a|" "$tmp/a" && cmp -s "$tmp/a" "$tmp/b"; ok $? "merged metrics incl. MultiRC f1a and em equal the unsharded run's"
+
 echo "1..$n"
 [ $fails -eq 0 ]
