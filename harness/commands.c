@@ -11,6 +11,7 @@ const struct command *const cli_commands[] = {
     &cmd_run,
     &cmd_merge,
     &cmd_tasks,
+    &cmd_data,
     &cmd_prompt,
     &cmd_loglik,
     &cmd_generate,

@@ -16,5 +16,6 @@ extern const struct command cmd_tasks;
 extern const struct command cmd_prompt;
 extern const struct command cmd_init;
 extern const struct command cmd_merge;
+extern const struct command cmd_data;
 
 #endif
