@@ -281,6 +281,16 @@ static int score_doc(const struct task *t, const struct task_doc *d, const struc
         out->name[out->n] = variants[k].name;
         out->value[out->n++] = correct;
     }
+    if (d->choice_labels && t->score_generation) { /* the predicted option's label, scored as an answer */
+        struct task_doc_scores extra = {0};
+        int rc = t->score_generation(d, d->choice_labels[*pred], &extra, err);
+        if (rc)
+            return ge_error_prefix(err, "document %s: ", d->id);
+        for (size_t k = 0; k < extra.n && out->n < TASK_MAX_METRICS; k++) {
+            out->name[out->n] = extra.name[k];
+            out->value[out->n++] = extra.value[k];
+        }
+    }
     return GE_OK;
 }
 

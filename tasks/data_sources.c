@@ -86,11 +86,8 @@ const struct data_source data_sources[] = {
     ROWS("multirc", "train", "aps/super_glue", "multirc", "train", SUPERGLUE_TRAIN_NOTE),
     ROWS("wsc", "validation", "aps/super_glue", "wsc.fixed", "validation", NULL),
     ROWS("wsc", "train", "aps/super_glue", "wsc.fixed", "train", SUPERGLUE_TRAIN_NOTE),
-    ROWS("record", "validation", "aps/super_glue", "record", "validation",
-         "GLaM's split (10,000 queries); the task still evaluates train_dev32 until its eval_split is switched"),
+    ROWS("record", "validation", "aps/super_glue", "record", "validation", "GLaM's split (10,000 queries)"),
     ROWS("record", "train", "aps/super_glue", "record", "train", SUPERGLUE_TRAIN_NOTE " (100,730 queries)"),
-    NONE("record", "train_dev32", "FewGLUE's dev32 file, a stand-in evaluation split that exists only in "
-         "../shared/data; fetch validation instead (GLaM's split)"),
     ROWS("cb", "validation", "aps/super_glue", "cb", "validation", NULL),
     ROWS("cb", "train", "aps/super_glue", "cb", "train", SUPERGLUE_TRAIN_NOTE),
     ROWS("anli_r1", "test_r1", "facebook/anli", "plain_text", "test_r1", NULL),

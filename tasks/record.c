@@ -4,13 +4,12 @@
  * Provenance
  *   dataset       aps/super_glue, config record (../shared/data/record/): passage (with "\n@highlight\n"
  *                 bullets), query, entities (sorted), answers, idx {passage, query}
- *   eval split    train_dev32 — NOT GLaM's split. GLaM reports the ReCoRD validation set (10,000 queries), which
- *                 the shared data does not have (README: over the snapshot size limit). The shared data holds
- *                 only two 32-passage FewGLUE files, both drawn from SuperGLUE *train*: "train_dev32" (FewGLUE's
- *                 dev32) is used as the evaluation split so that the task runs end to end, and its numbers are
- *                 a smoke test, not comparable with GLaM's. With the official validation.jsonl in the data
- *                 folder, set eval_split to "validation" and expected_records to 10000 (and bump version).
- *   few-shot      train (FewGLUE's 32 training passages; disjoint from train_dev32)
+ *   eval split    validation (10,000 queries), GLaM's split (`glam-eval data fetch record`, or SuperGLUE's
+ *                 ReCoRD/val.jsonl). ../shared/data does not hold it (over its snapshot size limit), only two
+ *                 32-passage FewGLUE files drawn from SuperGLUE train; version 1 evaluated their "train_dev32" as
+ *                 a stand-in so the task ran end to end, which made numbers that looked like GLaM's but were not:
+ *                 a run without the validation split now reports the data missing instead.
+ *   few-shot      train
  *   prompt        lm-evaluation-harness lm_eval/tasks/super_glue/record/util.py (GPT-3 Appendix G's ReCoRD
  *                 layout): query = passage.strip() split at "\n@highlight\n": the first part + "\n\n", then
  *                 "  - {highlight}.\n" for each highlight; option i = "  - {query}" with every "@placeholder"
@@ -18,9 +17,10 @@
  *                 lm-eval v0.3's construct_requests); fewshot_target = the option of answers[0].
  *   gold          every entity whose official ReCoRD EM against some answer is 1 (record_score,
  *                 scoring/record.h), so "acc" (the predicted entity is gold) equals the official max-over-gold
- *                 EM of the prediction. answers is kept in doc.answers: ReCoRD's F1 (max-over-gold token F1 of
- *                 the predicted entity) needs the run layer to call record_score(entity of the argmax option,
- *                 doc.answers); until it does, acc (= EM) is the only number.
+ *                 EM of the prediction.
+ *   metrics       acc (GLaM's number; = official EM) plus the official "em" and "f1" of the predicted entity
+ *                 (doc.choice_labels are the entities; record_score_entity against doc.answers, as the official
+ *                 evaluate.py and lm-eval's record metrics do: max over gold answers).
  *   id            "<idx.passage>-<idx.query>" */
 #include "config.h"
 
@@ -128,6 +128,9 @@ static int record_load(const cJSON *record, size_t line_no, struct task_doc *doc
     for (size_t i = 0; i < n_entities; i++)
         doc->choices[i] = record_option(query, entities[i]);
     doc->fewshot_target = record_option(query, doc->answers[0]);
+    doc->choice_labels = entities; /* ownership moves to the doc */
+    entities = NULL;
+    n_entities = 0;
 out:
     for (size_t i = 0; i < n_entities; i++)
         free(entities[i]);
@@ -135,6 +138,22 @@ out:
     if (rc != GE_OK)
         task_doc_release(doc);
     return rc;
+}
+
+/* The official EM and F1 of the predicted entity: the best over the gold answers. */
+static int record_score_entity(const struct task_doc *doc, const char *entity, struct task_doc_scores *out,
+                               struct ge_error *err)
+{
+    double em = 0, f1 = 0;
+    int rc = record_score(entity, (const char *const *)doc->answers, doc->n_answers, &em, &f1, err);
+    if (rc)
+        return rc;
+    out->name[0] = "em";
+    out->value[0] = em;
+    out->name[1] = "f1";
+    out->value[1] = f1;
+    out->n = 2;
+    return GE_OK;
 }
 
 #define SUPERGLUE_ORIGIN "SuperGLUE 1.0.3 release, https://super.gluebenchmark.com/tasks (combined.zip)"
@@ -156,14 +175,15 @@ const struct task task_record = {
     .display = "ReCoRD",
     .category = TASK_NLU,
     .kind = TASK_MULTIPLE_CHOICE,
-    .version = 1,
-    .eval_split = "train_dev32", /* stand-in: GLaM's validation split is not in the shared data (see above) */
+    .version = 2, /* 2: validation split (was the train_dev32 stand-in); em and f1 of the predicted entity */
+    .eval_split = "validation",
     .fewshot_split = "train",
-    .expected_records = 32,
+    .expected_records = 10000,
     .glam_shots = 2,
     .fewshot_sep = "\n\n",
-    .primary_metric = "acc", /* = ReCoRD EM; F1 needs the run-layer step described above */
+    .primary_metric = "acc", /* GLaM's number (= official EM); "f1" is stored beside it */
     .prompt_source = "lm-evaluation-harness super_glue/record/util.py (GPT-3 Appendix G ReCoRD layout)",
     .load = record_load,
+    .score_generation = record_score_entity,
     .sources = record_sources,
 };

@@ -21,6 +21,7 @@ void task_doc_release(struct task_doc *doc)
     free(doc->query);
     free_strings(doc->choices, doc->n_choices);
     free_strings(doc->contexts, doc->n_choices);
+    free_strings(doc->choice_labels, doc->n_choices);
     free(doc->uncond_context);
     free_strings(doc->answers, doc->n_answers);
     free(doc->fewshot_target);

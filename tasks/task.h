@@ -50,6 +50,9 @@ struct task_doc {
     size_t n_choices;
     size_t gold[TASK_MAX_CHOICES]; /* (n_gold) indices of the correct options */
     size_t n_gold;
+    char **choice_labels;   /* (n_choices) each option as an answer string (ReCoRD: its entity), or NULL; when
+                               set, the predicted option's label is also scored by task.score_generation against
+                               answers (ReCoRD's official EM/F1 of the predicted entity) */
     char *uncond_context;   /* context of the unconditional requests ("Answer:"), or NULL */
     char **answers;         /* (n_answers) gold answers of a generation task */
     size_t n_answers;
@@ -91,7 +94,8 @@ struct task {
     int (*load)(const cJSON *record, size_t line_no, struct task_doc *doc, struct ge_error *err);
     /* Scores one document from its responses: for multiple choice the per-option log-likelihood responses in
      * option order (then the unconditional ones when uncond_context is set); for generation the one generated
-     * text. NULL for multiple choice means the generic accuracy variants (scoring/choice.h). */
+     * text. Multiple choice always gets the generic accuracy variants (scoring/choice.h); a multiple-choice task
+     * sets it only with doc.choice_labels, to score the predicted option's label as if it had been generated. */
     int (*score_generation)(const struct task_doc *doc, const char *generated, struct task_doc_scores *out,
                             struct ge_error *err);
     /* Optional, multiple choice: metrics over the whole set that are not means of per-document values (MultiRC's

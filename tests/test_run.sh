@@ -93,5 +93,17 @@ ok $? "the task run counts the skipped records"
 "$bin" run --model "$model" --tasks boolq --shots 0 --strict --db "$tmp/rel2.db" --data-dir "$tmp/rel" >/dev/null 2>"$tmp/rel2.err"
 [ $? = 1 ] && grep -q "BoolQ/val.jsonl: line 2: .*--strict" "$tmp/rel2.err"; ok $? "--strict: the first malformed record is an error"
 
+# ReCoRD: the validation split (GLaM's; a fixture here), scored as multiple choice over the entities (acc) and by
+# the official EM/F1 of the predicted entity; em equals acc by construction, f1 >= em.
+fix=${TEST_DATA_DIR:-$(dirname "$0")/data}/release/hf/record/validation.jsonl
+mkdir -p "$tmp/rec/record" && cp "$fix" "$tmp/rec/record/validation.jsonl" && cp "$data/record/train.jsonl" "$tmp/rec/record/"
+"$bin" run --model "$model" --tasks record --shots 0 --db "$tmp/rec.db" --data-dir "$tmp/rec" >/dev/null 2>"$tmp/rec.err"
+ok $? "record on its validation split"
+got=$(sqlite3 "$tmp/rec.db" "SELECT group_concat(metric, ',') FROM (SELECT metric FROM metrics ORDER BY metric)")
+[ "$got" = "acc,acc_norm,acc_per_token,em,f1" ]; ok $? "record stores acc and the entity's em and f1 ($got)"
+got=$(sqlite3 "$tmp/rec.db" "SELECT count(*) FROM scores a JOIN scores e ON e.task_run_id = a.task_run_id AND e.doc_index = a.doc_index AND e.metric = 'em' JOIN scores f ON f.task_run_id = a.task_run_id AND f.doc_index = a.doc_index AND f.metric = 'f1' WHERE a.metric = 'acc' AND a.value = e.value AND f.value >= e.value")
+[ "$got" = "$(sqlite3 "$tmp/rec.db" "SELECT count(*) FROM documents")" ] && [ "$got" -gt 0 ]
+ok $? "per example: em equals acc and f1 >= em ($got documents)"
+
 echo "1..$n"
 [ $fails -eq 0 ]

@@ -339,10 +339,11 @@ int main(void)
     const char *shared = tap_shared_dir();
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
         const struct task *t = all[i];
-        tap_ok(t->version == 1 && (t->load != NULL) != (t->load_multi != NULL) && t->glam_shots > 0 &&
-                   t->expected_records > 0 && strcmp(t->fewshot_sep, "\n\n") == 0 &&
+        /* ReCoRD (version 2) scores its predicted entity as an answer, so it has score_generation too. */
+        tap_ok(t->version == (t == &task_record ? 2 : 1) && (t->load != NULL) != (t->load_multi != NULL) &&
+                   t->glam_shots > 0 && t->expected_records > 0 && strcmp(t->fewshot_sep, "\n\n") == 0 &&
                    t->category == (t == &task_quac ? TASK_NLG : TASK_NLU) &&
-                   (t->kind == TASK_GENERATE) == (t->score_generation != NULL),
+                   (t->kind == TASK_GENERATE || t == &task_record) == (t->score_generation != NULL),
                "%s: descriptor fields", t->name);
         const char *splits[] = {t->eval_split, t->fewshot_split};
         for (size_t s = 0; s < 2; s++) {
