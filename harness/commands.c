@@ -10,6 +10,9 @@
 const struct command *const cli_commands[] = {
     &cmd_run,
     &cmd_merge,
+    &cmd_report,
+    &cmd_compare,
+    &cmd_import,
     &cmd_tasks,
     &cmd_data,
     &cmd_prompt,

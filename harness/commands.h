@@ -17,5 +17,8 @@ extern const struct command cmd_prompt;
 extern const struct command cmd_init;
 extern const struct command cmd_merge;
 extern const struct command cmd_data;
+extern const struct command cmd_report;
+extern const struct command cmd_compare;
+extern const struct command cmd_import;
 
 #endif

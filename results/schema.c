@@ -180,6 +180,51 @@ static const char migration_2_sql[] =
     ");\n"
     "CREATE INDEX contamination_flags_content ON contamination_flags(content_hash);\n";
 
+/* Version 3: published reference results (glam-eval import published). A published run is an ordinary runs row
+ * (so reports list it beside real runs) plus one published_runs row naming its source; its per-task numbers are
+ * published_scores rows (a paper's table cells, keyed by shot setting because a paper's "few-shot" K may equal 1).
+ * Triggers make a published run read-only: its runs row cannot be updated (resumed) or deleted, no task run can
+ * be added to it, and the published rows themselves cannot be changed or deleted. The import inserts the
+ * published_runs row first and the cells after it, in one transaction. */
+static const char migration_3_sql[] =
+    "CREATE TABLE published_runs (\n"
+    "    run_id INTEGER PRIMARY KEY REFERENCES runs(id),\n"
+    "    label TEXT NOT NULL UNIQUE CHECK (length(label) > 0),\n"
+    "    source TEXT NOT NULL,\n"
+    "    data_file TEXT NOT NULL,\n"
+    "    data_hash TEXT NOT NULL " HASH_CHECK("data_hash") ",\n"
+    "    imported_at TEXT NOT NULL " TS_CHECK("imported_at") "\n"
+    ");\n"
+    "CREATE TABLE published_scores (\n"
+    "    id INTEGER PRIMARY KEY,\n"
+    "    run_id INTEGER NOT NULL REFERENCES published_runs(run_id),\n"
+    "    task TEXT NOT NULL,\n"
+    "    metric TEXT NOT NULL,\n"
+    "    setting TEXT NOT NULL CHECK (setting IN ('zero', 'one', 'few')),\n"
+    "    n_shots INTEGER NOT NULL CHECK (n_shots >= 0),\n"
+    "    split TEXT NOT NULL,\n"
+    "    value REAL NOT NULL,\n"
+    "    source_table TEXT NOT NULL,\n"
+    "    UNIQUE (run_id, task, metric, setting)\n"
+    ");\n"
+    "CREATE TRIGGER published_run_no_update BEFORE UPDATE ON runs\n"
+    "    WHEN EXISTS (SELECT 1 FROM published_runs WHERE run_id = OLD.id)\n"
+    "    BEGIN SELECT RAISE(ABORT, 'a published reference run is read-only (it cannot be resumed or changed)'); END;\n"
+    "CREATE TRIGGER published_run_no_delete BEFORE DELETE ON runs\n"
+    "    WHEN EXISTS (SELECT 1 FROM published_runs WHERE run_id = OLD.id)\n"
+    "    BEGIN SELECT RAISE(ABORT, 'a published reference run cannot be deleted'); END;\n"
+    "CREATE TRIGGER published_run_no_task BEFORE INSERT ON task_runs\n"
+    "    WHEN EXISTS (SELECT 1 FROM published_runs WHERE run_id = NEW.run_id)\n"
+    "    BEGIN SELECT RAISE(ABORT, 'a published reference run is read-only (no task can be added to it)'); END;\n"
+    "CREATE TRIGGER published_runs_no_update BEFORE UPDATE ON published_runs\n"
+    "    BEGIN SELECT RAISE(ABORT, 'published reference runs are read-only'); END;\n"
+    "CREATE TRIGGER published_runs_no_delete BEFORE DELETE ON published_runs\n"
+    "    BEGIN SELECT RAISE(ABORT, 'published reference runs cannot be deleted'); END;\n"
+    "CREATE TRIGGER published_scores_no_update BEFORE UPDATE ON published_scores\n"
+    "    BEGIN SELECT RAISE(ABORT, 'published scores are read-only'); END;\n"
+    "CREATE TRIGGER published_scores_no_delete BEFORE DELETE ON published_scores\n"
+    "    BEGIN SELECT RAISE(ABORT, 'published scores cannot be deleted'); END;\n";
+
 /* One step of the schema. Invariant: version == its position in migrations[] + 1. */
 struct migration {
     int version;      /* user_version after this step */
@@ -190,6 +235,7 @@ struct migration {
 static const struct migration migrations[] = {
     {.version = 1, .name = "base", .sql = migration_1_sql},
     {.version = 2, .name = "contamination", .sql = migration_2_sql},
+    {.version = 3, .name = "published", .sql = migration_3_sql},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -198,7 +244,8 @@ _Static_assert(N_MIGRATIONS == SCHEMA_VERSION, "SCHEMA_VERSION must be the last 
 /* Every table of every version, in creation order (db info counts rows of those that exist). */
 static const char *const tables[] = {
     "models",    "runs",    "task_runs", "documents",     "requests", "responses", "response_cache",
-    "scores",    "metrics", "contamination_indexes",      "contamination_flags",
+    "scores",    "metrics", "contamination_indexes",      "contamination_flags", "published_runs",
+    "published_scores",
 };
 
 const char *schema_migration_name(int version)

@@ -15,13 +15,13 @@
 #include "harness/error.h"
 
 /* The newest schema version this program knows; store_open refuses a database with a higher user_version. */
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 /* PRAGMA application_id of a glam-eval results database: the ASCII bytes "GLaM". */
 #define SCHEMA_APPLICATION_ID 0x474c614d
 
 struct sqlite3; /* from <sqlite3.h>; kept out of this header's includes */
 
-/* The name of migration `version` ("base", "contamination"), or NULL when there is no such migration. */
+/* The name of migration `version` ("base", "contamination", "published"), or NULL when there is no such migration. */
 const char *schema_migration_name(int version);
 
 /* The i-th table that some schema version defines (in creation order), or NULL past the end. For reports that

@@ -115,7 +115,7 @@ static void test_create_and_info(void)
     tap_is_int(info.schema_version, SCHEMA_VERSION, "info: schema version");
     tap_ok(info.page_size >= 512 && info.page_count > 1, "info: page size %lld, %lld pages",
            (long long)info.page_size, (long long)info.page_count);
-    tap_is_int((long long)info.n_tables, 11, "info: 11 tables at version %d", SCHEMA_VERSION);
+    tap_is_int((long long)info.n_tables, 13, "info: 13 tables at version %d", SCHEMA_VERSION);
     int64_t rows = 0;
     for (size_t i = 0; i < info.n_tables; i++)
         rows += info.tables[i].n_rows;

@@ -1,0 +1,107 @@
+/* cmd_report.c — `glam-eval report`: GLaM-style tables of runs (and published reference runs) in Markdown, CSV,
+ * LaTeX, JSON (lm-evaluation-harness's layout) or self-contained HTML (results/report.h). Reads only. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "harness/cli.h"
+#include "harness/commands.h"
+#include "results/report.h"
+#include "results/store.h"
+
+static int run_report(int argc, char **argv)
+{
+    enum { OPT_DB = 256, OPT_RUN, OPT_AGAINST, OPT_FORMAT, OPT_OUT };
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, OPT_DB},           {"run", required_argument, NULL, OPT_RUN},
+        {"against", required_argument, NULL, OPT_AGAINST}, {"format", required_argument, NULL, OPT_FORMAT},
+        {"out", required_argument, NULL, OPT_OUT},         {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int64_t run_ids[REPORT_MAX_RUNS];
+    const char *labels[REPORT_MAX_RUNS];
+    size_t n_runs = 0, n_labels = 0;
+    const char *db = NULL, *out_path = NULL;
+    enum report_format fmt = REPORT_MD;
+    struct ge_error err;
+    ge_error_clear(&err);
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_DB: db = optarg; break;
+        case OPT_RUN: {
+            uint64_t v;
+            if (cli_parse_u64(optarg, "--run", &v, &err) || v == 0 || v > INT64_MAX)
+                return cli_usage_error(&cmd_report, "--run: \"%s\" is not a run id", optarg);
+            if (n_runs + n_labels == REPORT_MAX_RUNS)
+                return cli_usage_error(&cmd_report, "at most %d runs", REPORT_MAX_RUNS);
+            run_ids[n_runs++] = (int64_t)v;
+            break;
+        }
+        case OPT_AGAINST:
+            if (n_runs + n_labels == REPORT_MAX_RUNS)
+                return cli_usage_error(&cmd_report, "at most %d runs", REPORT_MAX_RUNS);
+            labels[n_labels++] = optarg;
+            break;
+        case OPT_FORMAT:
+            if (report_parse_format(optarg, &fmt, &err))
+                return cli_usage_error(&cmd_report, "%s", err.msg);
+            break;
+        case OPT_OUT: out_path = optarg; break;
+        case 'h': return cli_help(&cmd_report);
+        default: return cli_option_error(&cmd_report, c, argv);
+        }
+    }
+    if (optind != argc)
+        return cli_usage_error(&cmd_report, "unexpected argument \"%s\"", argv[optind]);
+    struct store *st = NULL;
+    struct report r = {0};
+    FILE *f = NULL;
+    int rc = store_open(cli_db_path(db), STORE_MODE_READ, 0, &st, &err);
+    if (rc == GE_OK) {
+        struct report_request req = {.run_ids = run_ids, .n_run_ids = n_runs, .labels = labels, .n_labels = n_labels};
+        rc = report_load(st, &req, &r, &err);
+    }
+    if (rc == GE_OK) {
+        f = out_path ? fopen(out_path, "w") : stdout;
+        if (f == NULL)
+            rc = ge_error_set(&err, GE_ERR_IO, "%s: cannot create: %s", out_path, strerror(errno));
+    }
+    if (rc == GE_OK)
+        rc = report_write(&r, fmt, f, &err);
+    if (f && f != stdout && fclose(f) != 0 && rc == GE_OK)
+        rc = ge_error_set(&err, GE_ERR_IO, "%s: writing failed: %s", out_path, strerror(errno));
+    if (rc != GE_OK && out_path && f)
+        remove(out_path); /* never leave half a report behind */
+    report_release(&r);
+    store_close(st);
+    return rc == GE_OK ? CLI_EXIT_OK : cli_fail(&cmd_report, &err);
+}
+
+const struct command cmd_report = {
+    .name = "report",
+    .summary = "GLaM-style per-task tables with Avg NLG / Avg NLU (md, csv, tex, json, html)",
+    .usage = "usage: glam-eval report [--run ID ...] [--against LABEL ...] [--format md|csv|tex|json|html]\n"
+             "                        [--out FILE] [--db FILE]\n"
+             "\n"
+             "One row per benchmark in GLaM's order (SQuADv2 as F1 and EM rows), one column per run and shot\n"
+             "setting (zero-shot, one-shot, few-shot with each task's K, or another fixed K), with the metric, split,\n"
+             "score and standard error; then Avg NLG (mean of 9 numbers: TriviaQA, NQs, WebQS, LAMBADA, DROP, CoQA,\n"
+             "QuAC, SQuADv2 F1 and EM) and Avg NLU (mean of the 21 other benchmarks), and GSM8K outside both. An\n"
+             "average with a number missing is printed INCOMPLETE with how many it covers, never as GLaM's.\n"
+             "\n"
+             "  --run ID         a run to report (repeatable; default: every run that is not a published one)\n"
+             "  --against LABEL  put a published reference run beside them (repeatable), e.g. glam-64b64e; import\n"
+             "                   them first with 'glam-eval import published'. Their averages are recomputed from\n"
+             "                   the per-task numbers; where the paper prints a different average both are shown\n"
+             "                   and the difference is marked.\n"
+             "  --format F       md (default), csv (one line per cell, stored fractions), tex (booktabs tabular),\n"
+             "                   json (lm-evaluation-harness's results layout plus a glam_eval object), html (one\n"
+             "                   self-contained file with inline SVG charts)\n"
+             "  --out FILE       write there instead of standard output (removed again if writing fails)\n"
+             "  --db FILE        the results database (default $GLAM_EVAL_DB or ./glam-eval.db); only read\n",
+    .run = run_report,
+};

@@ -1,0 +1,424 @@
+/* compare.c — paired comparisons of runs (see compare.h).
+ *
+ * Invariants: a row's documents are paired before any statistic is computed and the pairs are kept in run A's
+ * doc_index order, so results depend only on the stored data and the seed; every statement is constant SQL,
+ * finalized where it was prepared (this file is part of the results layer and uses store_int.h, like report.c). */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/rng.h"
+#include "harness/xalloc.h"
+#include "results/compare.h"
+#include "results/report.h"
+#include "results/schema.h"
+#include "results/store_int.h"
+#include "scoring/stats.h"
+#include "tasks/registry.h"
+
+/* One document's score in one run. */
+struct doc_score {
+    char *doc_id;          /* owned */
+    char content_hash[65];
+    double value;
+};
+
+/* The paired scores of one (row, n_shots) in runs A and B. Invariant: a[i] and b[i] are the same document. */
+struct pair_set {
+    double *a, *b; /* (n) owned */
+    size_t n;
+    size_t n_a, n_b; /* documents with a score in A and in B, paired or not */
+};
+
+struct run_facts {
+    char *model;          /* owned */
+    int64_t n_params, n_active_params;
+    double flops_per_token; /* NAN unknown */
+};
+
+static int doc_cmp(const void *x, const void *y)
+{
+    const struct doc_score *p = x, *q = y;
+    int c = strcmp(p->content_hash, q->content_hash);
+    return c ? c : strcmp(p->doc_id, q->doc_id);
+}
+
+static void docs_free(struct doc_score *d, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(d[i].doc_id);
+    free(d);
+}
+
+static const char SQL_DOC_SCORES[] =
+    "SELECT d.doc_id, d.content_hash, s.value FROM task_runs t JOIN documents d ON d.task_run_id = t.id "
+    "JOIN scores s ON s.task_run_id = t.id AND s.doc_index = d.doc_index "
+    "WHERE t.run_id = ?1 AND t.task = ?2 AND t.n_shots = ?3 AND s.metric = ?4 ORDER BY t.id, d.doc_index";
+
+static int load_docs(struct store *st, int64_t run_id, const char *task, int n_shots, const char *metric,
+                     struct doc_score **out, size_t *n_out, struct ge_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    struct doc_score *d = NULL;
+    size_t n = 0, cap = 0;
+    int ret = GE_OK, rc = sqlite3_prepare_v2(st->db, SQL_DOC_SCORES, -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail(st, rc, "reading per-example scores", err);
+    sqlite3_bind_int64(q, 1, run_id);
+    sqlite3_bind_text(q, 2, task, -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 3, n_shots);
+    sqlite3_bind_text(q, 4, metric, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (n == COMPARE_MAX_DOCS) {
+            ret = ge_error_set(err, GE_ERR_LIMIT, "%s: run %lld %s: more than %zu documents", st->path,
+                               (long long)run_id, task, COMPARE_MAX_DOCS);
+            break;
+        }
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            d = xrealloc(d, cap * sizeof *d);
+        }
+        d[n].doc_id = xstrdup((const char *)sqlite3_column_text(q, 0));
+        snprintf(d[n].content_hash, sizeof d[n].content_hash, "%s", (const char *)sqlite3_column_text(q, 1));
+        d[n].value = sqlite3_column_double(q, 2);
+        n++;
+    }
+    if (ret == GE_OK && rc != SQLITE_DONE)
+        ret = store_fail(st, rc, "reading per-example scores", err);
+    sqlite3_finalize(q);
+    if (ret != GE_OK) {
+        docs_free(d, n);
+        return ret;
+    }
+    *out = d;
+    *n_out = n;
+    return GE_OK;
+}
+
+/* Pairs A's and B's documents of one row (B sorted and searched), in A's order. */
+static int pair_row(struct store *st, int64_t run_a, int64_t run_b, const char *task, int n_shots, const char *metric,
+                    struct pair_set *ps, struct ge_error *err)
+{
+    struct doc_score *da = NULL, *db = NULL;
+    size_t na = 0, nb = 0;
+    memset(ps, 0, sizeof *ps);
+    int ret = load_docs(st, run_a, task, n_shots, metric, &da, &na, err);
+    if (ret == GE_OK)
+        ret = load_docs(st, run_b, task, n_shots, metric, &db, &nb, err);
+    if (ret == GE_OK && na && nb) {
+        qsort(db, nb, sizeof *db, doc_cmp);
+        ps->a = xmalloc(na * sizeof *ps->a);
+        ps->b = xmalloc(na * sizeof *ps->b);
+        for (size_t i = 0; i < na; i++) {
+            const struct doc_score *hit = bsearch(&da[i], db, nb, sizeof *db, doc_cmp);
+            if (hit) {
+                ps->a[ps->n] = da[i].value;
+                ps->b[ps->n] = hit->value;
+                ps->n++;
+            }
+        }
+    }
+    ps->n_a = na;
+    ps->n_b = nb;
+    docs_free(da, na);
+    docs_free(db, nb);
+    return ret;
+}
+
+static const char SQL_FACTS[] =
+    "SELECT m.name, m.n_params, m.n_active_params, m.flops_per_token, "
+    "EXISTS (SELECT 1 FROM published_runs p WHERE p.run_id = r.id) "
+    "FROM runs r JOIN models m ON m.id = r.model_id WHERE r.id = ?1";
+
+static int load_facts(struct store *st, int64_t run_id, struct run_facts *f, struct ge_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    int ret = GE_OK, rc = sqlite3_prepare_v2(st->db, SQL_FACTS, -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail(st, rc, "reading a run", err);
+    sqlite3_bind_int64(q, 1, run_id);
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_DONE)
+        ret = ge_error_set(err, GE_ERR_NOTFOUND, "%s: there is no run %lld", st->path, (long long)run_id);
+    else if (rc != SQLITE_ROW)
+        ret = store_fail(st, rc, "reading a run", err);
+    else if (sqlite3_column_int(q, 4))
+        ret = ge_error_set(err, GE_ERR_STATE, "%s: run %lld is a published reference run: it has no per-example "
+                           "scores to compare (use 'glam-eval report --against LABEL')", st->path, (long long)run_id);
+    else {
+        f->model = xstrdup((const char *)sqlite3_column_text(q, 0));
+        f->n_params = sqlite3_column_type(q, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(q, 1);
+        f->n_active_params = sqlite3_column_type(q, 2) == SQLITE_NULL ? -1 : sqlite3_column_int64(q, 2);
+        f->flops_per_token = sqlite3_column_type(q, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 3);
+    }
+    sqlite3_finalize(q);
+    return ret;
+}
+
+/* The shot counts at which both runs evaluated task (ascending, at most cap). */
+static int common_shots(struct store *st, int64_t a, int64_t b, const char *task, int *shots, size_t cap, size_t *n,
+                        struct ge_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    *n = 0;
+    int rc = sqlite3_prepare_v2(st->db,
+                                "SELECT DISTINCT x.n_shots FROM task_runs x JOIN task_runs y ON y.task = x.task AND "
+                                "y.n_shots = x.n_shots AND y.run_id = ?2 WHERE x.run_id = ?1 AND x.task = ?3 "
+                                "ORDER BY x.n_shots", -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail(st, rc, "listing task runs", err);
+    sqlite3_bind_int64(q, 1, a);
+    sqlite3_bind_int64(q, 2, b);
+    sqlite3_bind_text(q, 3, task, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW && *n < cap)
+        shots[(*n)++] = sqlite3_column_int(q, 0);
+    int ret = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? GE_OK : store_fail(st, rc, "listing task runs", err);
+    sqlite3_finalize(q);
+    return ret;
+}
+
+/* A stored aggregate (for rows without per-example scores). NAN when absent. */
+static double stored_metric(struct store *st, int64_t run_id, const char *task, int n_shots, const char *metric)
+{
+    sqlite3_stmt *q = NULL;
+    double v = NAN;
+    if (sqlite3_prepare_v2(st->db, "SELECT m.value FROM task_runs t JOIN metrics m ON m.task_run_id = t.id WHERE "
+                                   "t.run_id = ?1 AND t.task = ?2 AND t.n_shots = ?3 AND m.metric = ?4", -1, &q,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(q, 1, run_id);
+        sqlite3_bind_text(q, 2, task, -1, SQLITE_STATIC);
+        sqlite3_bind_int(q, 3, n_shots);
+        sqlite3_bind_text(q, 4, metric, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) == SQLITE_ROW)
+            v = sqlite3_column_double(q, 0);
+    }
+    sqlite3_finalize(q);
+    return v;
+}
+
+static double mean_of(const double *x, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += x[i];
+    return n ? s / (double)n : NAN;
+}
+
+/* One compared row of one shot count, kept for the averages. */
+struct compared {
+    size_t row;
+    int n_shots;
+    struct pair_set ps;
+};
+
+static int double_cmp(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* Stratified paired bootstrap of the mean over rows of (mean A - mean B). */
+static int group_interval(const struct compared *c, size_t n_c, int n_shots, enum report_group g, size_t n_iters,
+                          uint64_t seed, double *lo, double *hi, double *est, size_t *n_rows, struct ge_error *err)
+{
+    size_t sel[64], k = 0;
+    for (size_t i = 0; i < n_c && k < 64; i++)
+        if (c[i].n_shots == n_shots && report_row_at(c[i].row)->group == g && c[i].ps.n > 0)
+            sel[k++] = i;
+    *n_rows = k;
+    *lo = *hi = *est = NAN;
+    if (k == 0)
+        return GE_OK;
+    double *stats = xmalloc(n_iters * sizeof *stats);
+    struct rng r;
+    rng_seed(&r, seed);
+    double e = 0;
+    for (size_t j = 0; j < k; j++)
+        e += mean_of(c[sel[j]].ps.a, c[sel[j]].ps.n) - mean_of(c[sel[j]].ps.b, c[sel[j]].ps.n);
+    *est = e / (double)k;
+    for (size_t it = 0; it < n_iters; it++) {
+        double total = 0;
+        for (size_t j = 0; j < k; j++) {
+            const struct pair_set *p = &c[sel[j]].ps;
+            double d = 0;
+            for (size_t m = 0; m < p->n; m++) {
+                size_t idx = (size_t)rng_below(&r, p->n);
+                d += p->a[idx] - p->b[idx];
+            }
+            total += d / (double)p->n;
+        }
+        stats[it] = total / (double)k;
+    }
+    qsort(stats, n_iters, sizeof *stats, double_cmp);
+    int ret = stats_percentile(stats, n_iters, 2.5, lo, err);
+    if (ret == GE_OK)
+        ret = stats_percentile(stats, n_iters, 97.5, hi, err);
+    free(stats);
+    return ret;
+}
+
+static void print_facts(FILE *out, const int64_t *ids, const struct run_facts *facts, size_t n, const double *mean_pct)
+{
+    fprintf(out, "| run | model | parameters | activated / token | GFLOPs / token | mean score (%%) | "
+                 "score per GFLOP |\n"
+                 "|---|---|---:|---:|---:|---:|---:|\n");
+    for (size_t i = 0; i < n; i++) {
+        const struct run_facts *f = &facts[i];
+        fprintf(out, "| %lld | %s | ", (long long)ids[i], f->model);
+        if (f->n_params >= 0)
+            fprintf(out, "%lld | ", (long long)f->n_params);
+        else
+            fputs("? | ", out);
+        if (f->n_active_params >= 0)
+            fprintf(out, "%lld | ", (long long)f->n_active_params);
+        else
+            fputs("? | ", out);
+        if (isnan(f->flops_per_token))
+            fputs("? | ", out);
+        else
+            fprintf(out, "%.6g | ", f->flops_per_token / 1e9);
+        if (isnan(mean_pct[i]))
+            fputs("– | – |\n", out);
+        else if (isnan(f->flops_per_token) || f->flops_per_token <= 0)
+            fprintf(out, "%.2f | ? |\n", mean_pct[i]);
+        else
+            fprintf(out, "%.2f | %.4g |\n", mean_pct[i], mean_pct[i] / (f->flops_per_token / 1e9));
+    }
+}
+
+#define MAX_SHOTS 16
+#define MAX_COMPARED 512
+
+/* Compares run a with run b: one table of rows, then the averages. *mean_a / *mean_b get the mean over all
+ * compared rows of each run's matched scores (for the models table). */
+static int compare_pair(struct store *st, int64_t a, int64_t b, const struct compare_options *opt, FILE *out,
+                        double *mean_a, double *mean_b, struct ge_error *err)
+{
+    struct compared *c = xcalloc(MAX_COMPARED, sizeof *c);
+    size_t n_c = 0, n_rows = report_n_rows(), n_sig = 0, n_tested = 0;
+    double sum_a = 0, sum_b = 0;
+    size_t n_means = 0;
+    int ret = GE_OK;
+    fprintf(out, "\n## run %lld (A) vs run %lld (B)\n\n", (long long)a, (long long)b);
+    fprintf(out, "| task | metric | shots | n paired | A | B | A − B | 95%% CI | |\n"
+                 "|---|---|---:|---:|---:|---:|---:|---|---|\n");
+    for (size_t i = 0; ret == GE_OK && i < n_rows; i++) {
+        const struct report_row *row = report_row_at(i);
+        const char *metric = report_row_metric(i);
+        int shots[MAX_SHOTS];
+        size_t n_shots = 0;
+        ret = common_shots(st, a, b, row->task, shots, MAX_SHOTS, &n_shots, err);
+        for (size_t s = 0; ret == GE_OK && s < n_shots && n_c < MAX_COMPARED; s++) {
+            struct compared *cc = &c[n_c];
+            cc->row = i;
+            cc->n_shots = shots[s];
+            ret = pair_row(st, a, b, row->task, shots[s], metric, &cc->ps, err);
+            if (ret != GE_OK)
+                break;
+            n_c++;
+            if (cc->ps.n == 0) {
+                double va = stored_metric(st, a, row->task, shots[s], metric);
+                double vb = stored_metric(st, b, row->task, shots[s], metric);
+                fprintf(out, "| %s | %s | %d | 0 | %.2f | %.2f | %.2f | no interval (%s) | |\n", row->label, metric,
+                        shots[s], 100 * va, 100 * vb, 100 * (va - vb),
+                        cc->ps.n_a && cc->ps.n_b ? "no document in common" : "no per-example scores of this metric");
+                continue;
+            }
+            double ma = mean_of(cc->ps.a, cc->ps.n), mb = mean_of(cc->ps.b, cc->ps.n);
+            sum_a += ma;
+            sum_b += mb;
+            n_means++;
+            if (cc->ps.n < 2) {
+                fprintf(out, "| %s | %s | %d | 1 | %.2f | %.2f | %.2f | no interval (1 document) | |\n", row->label,
+                        metric, shots[s], 100 * ma, 100 * mb, 100 * (ma - mb));
+                continue;
+            }
+            struct stats_paired_result pr;
+            ret = stats_paired_bootstrap_mean(cc->ps.a, cc->ps.b, cc->ps.n, opt->n_iters, opt->seed, &pr, err);
+            if (ret != GE_OK)
+                break;
+            n_tested++;
+            n_sig += (size_t)pr.excludes_zero;
+            fprintf(out, "| %s | %s | %d | %zu | %.2f | %.2f | %+.2f | [%+.2f, %+.2f] | %s |\n", row->label, metric,
+                    shots[s], cc->ps.n, 100 * ma, 100 * mb, 100 * pr.mean_diff, 100 * pr.ci_low, 100 * pr.ci_high,
+                    pr.excludes_zero ? "**significant**" : "");
+        }
+    }
+    if (ret == GE_OK) {
+        fprintf(out, "\n%zu of %zu compared rows have a 95%% interval that excludes 0 (marked significant).\n\n",
+                n_sig, n_tested);
+        fprintf(out, "| average | shots | rows | A − B | 95%% CI (stratified paired bootstrap) | |\n"
+                     "|---|---:|---:|---:|---|---|\n");
+        int seen[MAX_COMPARED];
+        size_t n_seen = 0;
+        for (size_t i = 0; ret == GE_OK && i < n_c; i++) {
+            int dup = 0;
+            for (size_t j = 0; j < n_seen; j++)
+                dup |= seen[j] == c[i].n_shots;
+            if (dup)
+                continue;
+            seen[n_seen++] = c[i].n_shots;
+            for (int g = 0; g < 2 && ret == GE_OK; g++) {
+                double lo, hi, est;
+                size_t k;
+                ret = group_interval(c, n_c, c[i].n_shots, g == 0 ? REPORT_NLG : REPORT_NLU, opt->n_iters, opt->seed,
+                                     &lo, &hi, &est, &k, err);
+                if (ret != GE_OK || k == 0)
+                    continue;
+                size_t expected = g == 0 ? 9 : 21;
+                fprintf(out, "| Avg %s | %d | %zu of %zu%s | %+.2f | [%+.2f, %+.2f] | %s |\n", g == 0 ? "NLG" : "NLU",
+                        c[i].n_shots, k, expected, k < expected ? " INCOMPLETE" : "", 100 * est, 100 * lo, 100 * hi,
+                        (lo > 0 || hi < 0) ? "**significant**" : "");
+            }
+        }
+    }
+    for (size_t i = 0; i < n_c; i++) {
+        free(c[i].ps.a);
+        free(c[i].ps.b);
+    }
+    free(c);
+    *mean_a = n_means ? 100 * sum_a / (double)n_means : NAN;
+    *mean_b = n_means ? 100 * sum_b / (double)n_means : NAN;
+    return ret;
+}
+
+int compare_runs(struct store *st, const struct compare_options *opt, FILE *out, struct ge_error *err)
+{
+    if (opt->n_runs < 2 || opt->n_runs > COMPARE_MAX_RUNS)
+        return ge_error_set(err, GE_ERR_USAGE, "compare needs 2 to %d runs", COMPARE_MAX_RUNS);
+    if (opt->n_iters < 2 || opt->n_iters > STATS_MAX_ITERS)
+        return ge_error_set(err, GE_ERR_USAGE, "--iters must be 2..%zu", STATS_MAX_ITERS);
+    if (st->schema_version != SCHEMA_VERSION)
+        return ge_error_set(err, GE_ERR_STATE, "%s: the database is at schema version %d; run 'glam-eval db migrate'",
+                            st->path, st->schema_version);
+    struct run_facts facts[COMPARE_MAX_RUNS] = {{0}};
+    double mean_pct[COMPARE_MAX_RUNS];
+    int ret = GE_OK;
+    for (size_t i = 0; ret == GE_OK && i < opt->n_runs; i++) {
+        ret = load_facts(st, opt->run_ids[i], &facts[i], err);
+        mean_pct[i] = NAN;
+    }
+    if (ret == GE_OK)
+        fprintf(out, "# Comparison of runs (database %s)\n\nPaired bootstrap: %zu iterations, seed %llu; documents "
+                     "paired on task, shots, doc id and content hash. Scores in %%.\n",
+                st->path, opt->n_iters, (unsigned long long)opt->seed);
+    for (size_t i = 1; ret == GE_OK && i < opt->n_runs; i++) {
+        double ma, mb;
+        ret = compare_pair(st, opt->run_ids[0], opt->run_ids[i], opt, out, &ma, &mb, err);
+        if (i == 1)
+            mean_pct[0] = ma;
+        mean_pct[i] = mb;
+    }
+    if (ret == GE_OK) {
+        fprintf(out, "\n## Models\n\nmean score: over the rows compared with run %lld, on the paired documents; score "
+                     "per GFLOP = mean score / GFLOPs per token.\n\n", (long long)opt->run_ids[0]);
+        print_facts(out, opt->run_ids, facts, opt->n_runs, mean_pct);
+    }
+    for (size_t i = 0; i < opt->n_runs; i++)
+        free(facts[i].model);
+    if (ret == GE_OK && (fflush(out) != 0 || ferror(out)))
+        ret = ge_error_set(err, GE_ERR_IO, "writing the comparison failed");
+    return ret;
+}

@@ -1,0 +1,733 @@
+/* report_format.c — writes a struct report (report.h) as Markdown, CSV, LaTeX, JSON or self-contained HTML.
+ *
+ * Invariants every format keeps: rows in GLaM's order, then Avg NLG and Avg NLU, then GSM8K (outside the averages);
+ * an incomplete average is printed with how many numbers it covers and the word INCOMPLETE, never as a bare
+ * number; a published column shows the recomputed average and, when the paper prints one, the paper's, marked
+ * where they differ by more than REPORT_AVG_TOLERANCE. Scores print as percentages (the stored fraction × 100):
+ * two decimals with "± standard error" for our runs, one decimal (the papers' precision) for published cells.
+ * CSV and JSON carry the stored fractions unrounded.
+ *
+ * The JSON is lm-evaluation-harness's results layout (keys results, n-shot, configs, versions, config, as its
+ * EvaluationTracker writes them: "<metric>,none" and "<metric>_stderr,none" per task) plus a "glam_eval" object
+ * with the columns, rows and averages. With more than one column, task keys are prefixed "<column>/" so that each
+ * (run, setting) stays a separate entry.
+ *
+ * The HTML embeds its style and two kinds of inline SVG chart (no script, no external resource): GLaM's scaling
+ * figure (Avg NLG / Avg NLU against activated parameters per token, log scale) and per-task bars of the columns. */
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "results/report.h"
+#include "tasks/registry.h"
+
+#define CELL_CAP 96
+
+/* "stories260K.gguf (run 3)" (a run's model is stored by path and titled by its last component; CSV and JSON keep
+ * the whole name) or "GPT-3 175B [gpt3-175b]". */
+static void column_title(const struct report_column *c, char *buf, size_t cap)
+{
+    const char *name = c->model, *slash = strrchr(name, '/');
+    if (!c->published && slash && slash[1] != '\0')
+        name = slash + 1;
+    if (c->published)
+        snprintf(buf, cap, "%s [%s]", name, c->label);
+    else
+        snprintf(buf, cap, "%s (run %lld)", name, (long long)c->run_id);
+}
+
+/* A short key for JSON and CSV: "run3:zero-shot" or "glam-64b64e:few-shot". */
+static void column_key(const struct report_column *c, char *buf, size_t cap)
+{
+    char s[24];
+    report_setting_name(c, s, sizeof s);
+    if (c->published)
+        snprintf(buf, cap, "%s:%s", c->label, s);
+    else
+        snprintf(buf, cap, "run%lld:%s", (long long)c->run_id, s);
+}
+
+static void cell_text(const struct report_column *col, const struct report_cell *c, char *buf, size_t cap)
+{
+    if (!c->present) {
+        snprintf(buf, cap, "–");
+        return;
+    }
+    size_t n;
+    if (col->published)
+        n = (size_t)snprintf(buf, cap, "%.1f", 100.0 * c->value);
+    else if (isnan(c->std_error))
+        n = (size_t)snprintf(buf, cap, "%.2f", 100.0 * c->value);
+    else
+        n = (size_t)snprintf(buf, cap, "%.2f ± %.2f", 100.0 * c->value, 100.0 * c->std_error);
+    if (n < cap && (col->setting == REPORT_FEW))
+        n += (size_t)snprintf(buf + n, cap - n, " (k=%d)", c->n_shots);
+    if (n < cap && c->partial)
+        snprintf(buf + n, cap - n, " (partial)");
+}
+
+/* The three averages of a column: 0 = Avg NLG, 1 = Avg NLU, 2 = the mean of all 30 numbers (GLaM's Table 1). */
+#define N_AVGS 3
+static const char *const avg_names[N_AVGS] = {"Avg NLG", "Avg NLU", "Avg (all 30)"};
+static const char *const avg_keys[N_AVGS] = {"avg_nlg", "avg_nlu", "avg_all"};
+
+static const struct report_avg *col_avg(const struct report_column *c, int g)
+{
+    return g == 0 ? &c->nlg : g == 1 ? &c->nlu : &c->all;
+}
+
+static double col_published(const struct report_column *c, int g)
+{
+    return g == 0 ? c->published_nlg : g == 1 ? c->published_nlu : c->published_all;
+}
+
+/* Whether the paper's average differs from the recomputation (both present, recomputation complete). */
+static int avg_differs(const struct report_avg *a, double published)
+{
+    return !isnan(published) && report_avg_complete(a) && fabs(a->value - published) > REPORT_AVG_TOLERANCE;
+}
+
+static void avg_text(const struct report_avg *a, double published, int plain, char *buf, size_t cap)
+{
+    size_t n;
+    if (a->n_present == 0)
+        n = (size_t)snprintf(buf, cap, "–");
+    else if (report_avg_complete(a))
+        n = (size_t)snprintf(buf, cap, "%.2f", 100.0 * a->value);
+    else
+        n = (size_t)snprintf(buf, cap, "%.2f INCOMPLETE (%zu of %zu)", 100.0 * a->value, a->n_present,
+                             a->n_expected);
+    if (!isnan(published) && n < cap)
+        snprintf(buf + n, cap - n, avg_differs(a, published) ? (plain ? "; paper %.1f DIFFERS" : "; paper %.1f ≠")
+                                                             : "; paper %.1f", 100.0 * published);
+}
+
+/* The splits of row i over all columns, "/"-joined without repeats. */
+static void row_splits(const struct report *r, size_t i, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    for (size_t c = 0; c < r->n_columns; c++) {
+        const struct report_cell *cell = &r->columns[c].cells[i];
+        if (!cell->present || cell->split[0] == '\0')
+            continue;
+        char needle[40];
+        snprintf(needle, sizeof needle, "/%s/", cell->split);
+        char have[256];
+        snprintf(have, sizeof have, "/%s/", buf);
+        if (strstr(have, needle))
+            continue;
+        size_t n = strlen(buf);
+        snprintf(buf + n, cap - n, "%s%s", n ? "/" : "", cell->split);
+    }
+}
+
+static void format_count(int64_t n, char *buf, size_t cap)
+{
+    if (n < 0)
+        snprintf(buf, cap, "?");
+    else if (n >= 1000000000000LL)
+        snprintf(buf, cap, "%.3gT", (double)n / 1e12);
+    else if (n >= 1000000000)
+        snprintf(buf, cap, "%.3gB", (double)n / 1e9);
+    else if (n >= 1000000)
+        snprintf(buf, cap, "%.3gM", (double)n / 1e6);
+    else
+        snprintf(buf, cap, "%lld", (long long)n);
+}
+
+/* ---- Markdown ---------------------------------------------------------------------------------------------- */
+
+static void md_avg_row(const struct report *r, FILE *f, int g)
+{
+    fprintf(f, "| **%s** | | |", avg_names[g]);
+    for (size_t c = 0; c < r->n_columns; c++) {
+        char b[CELL_CAP];
+        const struct report_column *col = &r->columns[c];
+        int differs = avg_differs(col_avg(col, g), col_published(col, g));
+        avg_text(col_avg(col, g), col_published(col, g), 0, b, sizeof b);
+        fprintf(f, " %s%s%s |", differs ? "**" : "", b, differs ? "**" : "");
+    }
+    fputc('\n', f);
+}
+
+static void md_row(const struct report *r, FILE *f, size_t i)
+{
+    const struct report_row *row = report_row_at(i);
+    char splits[128];
+    row_splits(r, i, splits, sizeof splits);
+    fprintf(f, "| %s | %s | %s |", row->label, report_row_metric(i), splits);
+    for (size_t c = 0; c < r->n_columns; c++) {
+        char b[CELL_CAP];
+        cell_text(&r->columns[c], &r->columns[c].cells[i], b, sizeof b);
+        fprintf(f, " %s |", b);
+    }
+    fputc('\n', f);
+}
+
+static void write_md(const struct report *r, FILE *f)
+{
+    fprintf(f, "# GLaM-style results\n\nDatabase: `%s`. Scores in %%, ± standard error; few-shot cells show their "
+               "K.\n\n", r->db_path);
+    fprintf(f, "| Task | Metric | Split |");
+    for (size_t c = 0; c < r->n_columns; c++) {
+        char t[160], s[24];
+        column_title(&r->columns[c], t, sizeof t);
+        fprintf(f, " %s<br>%s |", t, report_setting_name(&r->columns[c], s, sizeof s));
+    }
+    fprintf(f, "\n|---|---|---|");
+    for (size_t c = 0; c < r->n_columns; c++)
+        fprintf(f, "---:|");
+    fputc('\n', f);
+    size_t n = report_n_rows();
+    for (size_t i = 0; i < n; i++)
+        if (report_row_at(i)->group != REPORT_OTHER)
+            md_row(r, f, i);
+    for (int g = 0; g < N_AVGS; g++)
+        md_avg_row(r, f, g);
+    for (size_t i = 0; i < n; i++)
+        if (report_row_at(i)->group == REPORT_OTHER)
+            md_row(r, f, i);
+    fprintf(f, "\nAvg NLG is the mean of 9 numbers (TriviaQA, NQs, WebQS, LAMBADA, DROP, CoQA, QuAC, SQuADv2 F1 and "
+               "EM), Avg NLU the mean of the 21 other benchmarks, Avg (all 30) the mean of those 30 numbers "
+               "(GLaM's Table 1 average); GSM8K is in none. INCOMPLETE: numbers are missing, "
+               "so the average is not comparable with GLaM's. \"paper X\": the average the paper prints; ≠ marks a "
+               "difference of more than %.1f points from the recomputation.\n\n", 100.0 * REPORT_AVG_TOLERANCE);
+    fprintf(f, "| Model | Run | Parameters | Activated / token | GFLOPs / token | Source |\n"
+               "|---|---|---:|---:|---:|---|\n");
+    for (size_t c = 0; c < r->n_columns; c++) {
+        const struct report_column *col = &r->columns[c];
+        if (c > 0 && r->columns[c - 1].run_id == col->run_id)
+            continue;
+        char a[32], b[32], fl[32];
+        format_count(col->n_params, a, sizeof a);
+        format_count(col->n_active_params, b, sizeof b);
+        if (isnan(col->flops_per_token))
+            snprintf(fl, sizeof fl, "?");
+        else
+            snprintf(fl, sizeof fl, "%.4g", col->flops_per_token / 1e9);
+        fprintf(f, "| %s | %s%lld | %s | %s | %s | %s |\n", col->model, col->published ? "published " : "",
+                (long long)col->run_id, a, b, fl, col->source ? col->source : "this database");
+    }
+}
+
+/* ---- CSV --------------------------------------------------------------------------------------------------- */
+
+static void csv_field(FILE *f, const char *s)
+{
+    if (strpbrk(s, ",\"\n") == NULL) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void csv_num(FILE *f, double v)
+{
+    if (!isnan(v))
+        fprintf(f, "%.17g", v);
+}
+
+static void write_csv(const struct report *r, FILE *f)
+{
+    fputs("column,run_id,published,model,setting,k,row,task,metric,split,value,std_error,n,partial,"
+          "n_present,n_expected,published_value,differs\n", f);
+    size_t n = report_n_rows();
+    for (size_t c = 0; c < r->n_columns; c++) {
+        const struct report_column *col = &r->columns[c];
+        char key[160], s[24];
+        column_key(col, key, sizeof key);
+        report_setting_name(col, s, sizeof s);
+        for (size_t i = 0; i < n; i++) {
+            const struct report_cell *cell = &col->cells[i];
+            if (!cell->present)
+                continue;
+            csv_field(f, key);
+            fprintf(f, ",%lld,%d,", (long long)col->run_id, col->published);
+            csv_field(f, col->model);
+            fprintf(f, ",%s,%d,", s, cell->n_shots);
+            csv_field(f, report_row_at(i)->label);
+            fprintf(f, ",%s,%s,", report_row_at(i)->task, report_row_metric(i));
+            csv_field(f, cell->split);
+            fputc(',', f);
+            csv_num(f, cell->value);
+            fputc(',', f);
+            csv_num(f, cell->std_error);
+            fprintf(f, ",%lld,%d,,,,\n", (long long)cell->n, cell->partial);
+        }
+        for (int g = 0; g < N_AVGS; g++) {
+            const struct report_avg *a = col_avg(col, g);
+            double p = col_published(col, g);
+            csv_field(f, key);
+            fprintf(f, ",%lld,%d,", (long long)col->run_id, col->published);
+            csv_field(f, col->model);
+            fprintf(f, ",%s,,%s,%s,avg,,", s, avg_names[g], avg_keys[g]);
+            csv_num(f, a->value);
+            fprintf(f, ",,,,%zu,%zu,", a->n_present, a->n_expected);
+            csv_num(f, p);
+            fprintf(f, ",%d\n", avg_differs(a, p));
+        }
+    }
+}
+
+/* ---- LaTeX ------------------------------------------------------------------------------------------------- */
+
+static void tex_escape(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '_': case '&': case '%': case '#': case '$': case '{': case '}':
+            fputc('\\', f);
+            fputc(*s, f);
+            break;
+        case '\\': fputs("\\textbackslash{}", f); break;
+        case '~': fputs("\\textasciitilde{}", f); break;
+        case '^': fputs("\\textasciicircum{}", f); break;
+        default:
+            if ((unsigned char)s[0] == 0xc2 && (unsigned char)s[1] == 0xb1) { /* ± */
+                fputs("$\\pm$", f);
+                s++;
+            } else if ((unsigned char)s[0] == 0xe2 && (unsigned char)s[1] == 0x80 && (unsigned char)s[2] == 0x93) {
+                fputs("--", f); /* the en dash of a missing cell */
+                s += 2;
+            } else if ((unsigned char)s[0] == 0xe2 && (unsigned char)s[1] == 0x89 && (unsigned char)s[2] == 0xa0) {
+                fputs("$\\neq$", f);
+                s += 2;
+            } else {
+                fputc(*s, f);
+            }
+        }
+    }
+}
+
+static void tex_row(const struct report *r, FILE *f, size_t i)
+{
+    char splits[128];
+    row_splits(r, i, splits, sizeof splits);
+    tex_escape(f, report_row_at(i)->label);
+    fputs(" & ", f);
+    tex_escape(f, report_row_metric(i));
+    fputs(" & ", f);
+    tex_escape(f, splits);
+    for (size_t c = 0; c < r->n_columns; c++) {
+        char b[CELL_CAP];
+        cell_text(&r->columns[c], &r->columns[c].cells[i], b, sizeof b);
+        fputs(" & ", f);
+        tex_escape(f, b);
+    }
+    fputs(" \\\\\n", f);
+}
+
+static void write_tex(const struct report *r, FILE *f)
+{
+    fputs("% GLaM-style results written by glam-eval report; needs \\usepackage{booktabs}\n", f);
+    fputs("\\begin{tabular}{lll", f);
+    for (size_t c = 0; c < r->n_columns; c++)
+        fputc('r', f);
+    fputs("}\n\\toprule\nTask & Metric & Split", f);
+    for (size_t c = 0; c < r->n_columns; c++) {
+        char t[160], s[24];
+        column_title(&r->columns[c], t, sizeof t);
+        fputs(" & ", f);
+        tex_escape(f, t);
+        fputs(" ", f);
+        tex_escape(f, report_setting_name(&r->columns[c], s, sizeof s));
+    }
+    fputs(" \\\\\n\\midrule\n", f);
+    size_t n = report_n_rows();
+    for (size_t i = 0; i < n; i++)
+        if (report_row_at(i)->group != REPORT_OTHER)
+            tex_row(r, f, i);
+    fputs("\\midrule\n", f);
+    for (int g = 0; g < N_AVGS; g++) {
+        tex_escape(f, avg_names[g]);
+        fputs(" & & ", f);
+        for (size_t c = 0; c < r->n_columns; c++) {
+            const struct report_column *col = &r->columns[c];
+            char b[CELL_CAP];
+            avg_text(col_avg(col, g), col_published(col, g), 0, b, sizeof b);
+            fputs(" & ", f);
+            tex_escape(f, b);
+        }
+        fputs(" \\\\\n", f);
+    }
+    fputs("\\midrule\n", f);
+    for (size_t i = 0; i < n; i++)
+        if (report_row_at(i)->group == REPORT_OTHER)
+            tex_row(r, f, i);
+    fputs("\\bottomrule\n\\end{tabular}\n", f);
+}
+
+/* ---- JSON (lm-evaluation-harness layout plus glam_eval) ---------------------------------------------------- */
+
+static cJSON *num_or_null(double v)
+{
+    return isnan(v) ? cJSON_CreateNull() : cJSON_CreateNumber(v);
+}
+
+static cJSON *avg_json(const struct report_avg *a, double published)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "value", num_or_null(a->value));
+    cJSON_AddNumberToObject(o, "n_present", (double)a->n_present);
+    cJSON_AddNumberToObject(o, "n_expected", (double)a->n_expected);
+    cJSON_AddBoolToObject(o, "complete", report_avg_complete(a));
+    cJSON_AddItemToObject(o, "published", num_or_null(published));
+    cJSON_AddBoolToObject(o, "differs_from_published", avg_differs(a, published));
+    return o;
+}
+
+static cJSON *build_json(const struct report *r)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *results = cJSON_AddObjectToObject(root, "results");
+    cJSON *groups = cJSON_AddObjectToObject(root, "groups");
+    cJSON *nshot = cJSON_AddObjectToObject(root, "n-shot");
+    cJSON *configs = cJSON_AddObjectToObject(root, "configs");
+    cJSON *versions = cJSON_AddObjectToObject(root, "versions");
+    cJSON *config = cJSON_AddObjectToObject(root, "config");
+    cJSON_AddStringToObject(config, "model", "glam-eval");
+    cJSON_AddStringToObject(config, "database", r->db_path);
+    cJSON *models = cJSON_AddArrayToObject(config, "model_names");
+    cJSON *ge = cJSON_AddObjectToObject(root, "glam_eval");
+    cJSON *cols = cJSON_AddArrayToObject(ge, "columns");
+    size_t n = report_n_rows();
+    for (size_t c = 0; c < r->n_columns; c++) {
+        const struct report_column *col = &r->columns[c];
+        char key[160], s[24], prefix[170];
+        column_key(col, key, sizeof key);
+        snprintf(prefix, sizeof prefix, "%s%s", r->n_columns > 1 ? key : "", r->n_columns > 1 ? "/" : "");
+        if (c == 0 || r->columns[c - 1].run_id != col->run_id)
+            cJSON_AddItemToArray(models, cJSON_CreateString(col->model));
+        cJSON *jc = cJSON_CreateObject();
+        cJSON_AddStringToObject(jc, "key", key);
+        cJSON_AddNumberToObject(jc, "run_id", (double)col->run_id);
+        cJSON_AddStringToObject(jc, "model", col->model);
+        cJSON_AddBoolToObject(jc, "published", col->published);
+        if (col->published) {
+            cJSON_AddStringToObject(jc, "label", col->label);
+            cJSON_AddStringToObject(jc, "source", col->source ? col->source : "");
+        }
+        cJSON_AddStringToObject(jc, "setting", report_setting_name(col, s, sizeof s));
+        cJSON_AddItemToObject(jc, "n_params", col->n_params < 0 ? cJSON_CreateNull()
+                                                                : cJSON_CreateNumber((double)col->n_params));
+        cJSON_AddItemToObject(jc, "n_active_params", col->n_active_params < 0
+                                                         ? cJSON_CreateNull()
+                                                         : cJSON_CreateNumber((double)col->n_active_params));
+        cJSON_AddItemToObject(jc, "flops_per_token", num_or_null(col->flops_per_token));
+        cJSON *cells = cJSON_AddArrayToObject(jc, "cells");
+        for (size_t i = 0; i < n; i++) {
+            const struct report_cell *cell = &col->cells[i];
+            if (!cell->present)
+                continue;
+            const struct report_row *row = report_row_at(i);
+            const char *metric = report_row_metric(i);
+            cJSON *jcell = cJSON_CreateObject();
+            cJSON_AddStringToObject(jcell, "row", row->label);
+            cJSON_AddStringToObject(jcell, "task", row->task);
+            cJSON_AddStringToObject(jcell, "metric", metric);
+            cJSON_AddStringToObject(jcell, "split", cell->split);
+            cJSON_AddNumberToObject(jcell, "n_shots", cell->n_shots);
+            cJSON_AddNumberToObject(jcell, "value", cell->value);
+            cJSON_AddItemToObject(jcell, "std_error", num_or_null(cell->std_error));
+            cJSON_AddNumberToObject(jcell, "n", (double)cell->n);
+            cJSON_AddBoolToObject(jcell, "partial", cell->partial);
+            cJSON_AddItemToArray(cells, jcell);
+            /* lm-eval's layout: results[task]["<metric>,none"], n-shot, configs, versions */
+            char tkey[200], mkey[64];
+            snprintf(tkey, sizeof tkey, "%s%s", prefix, row->task);
+            cJSON *res = cJSON_GetObjectItemCaseSensitive(results, tkey);
+            if (res == NULL) {
+                res = cJSON_AddObjectToObject(results, tkey);
+                cJSON_AddStringToObject(res, "alias", tkey);
+                cJSON_AddNumberToObject(nshot, tkey, cell->n_shots);
+                cJSON *cf = cJSON_AddObjectToObject(configs, tkey);
+                cJSON_AddStringToObject(cf, "task", row->task);
+                cJSON_AddStringToObject(cf, "test_split", cell->split);
+                cJSON_AddNumberToObject(cf, "num_fewshot", cell->n_shots);
+                cJSON_AddArrayToObject(cf, "metric_list");
+                const struct task *t = task_find(row->task);
+                if (col->published)
+                    cJSON_AddStringToObject(versions, tkey, "published");
+                else
+                    cJSON_AddNumberToObject(versions, tkey, t ? t->version : 0);
+            }
+            snprintf(mkey, sizeof mkey, "%s,none", metric);
+            cJSON_AddNumberToObject(res, mkey, cell->value);
+            snprintf(mkey, sizeof mkey, "%s_stderr,none", metric);
+            if (isnan(cell->std_error))
+                cJSON_AddStringToObject(res, mkey, "N/A");
+            else
+                cJSON_AddNumberToObject(res, mkey, cell->std_error);
+            cJSON *ml = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(configs, tkey),
+                                                         "metric_list");
+            cJSON *m = cJSON_CreateObject();
+            cJSON_AddStringToObject(m, "metric", metric);
+            cJSON_AddStringToObject(m, "aggregation", "mean");
+            cJSON_AddBoolToObject(m, "higher_is_better", 1);
+            cJSON_AddItemToArray(ml, m);
+        }
+        for (int g = 0; g < N_AVGS; g++)
+            cJSON_AddItemToObject(jc, avg_keys[g], avg_json(col_avg(col, g), col_published(col, g)));
+        cJSON_AddItemToArray(cols, jc);
+        for (int g = 0; g < N_AVGS; g++) {
+            const struct report_avg *a = col_avg(col, g);
+            char gkey[200];
+            snprintf(gkey, sizeof gkey, "%sglam_%s", prefix, avg_keys[g]);
+            cJSON *go = cJSON_AddObjectToObject(groups, gkey);
+            cJSON_AddStringToObject(go, "alias", gkey);
+            cJSON_AddItemToObject(go, "score,none", num_or_null(a->value));
+            cJSON_AddStringToObject(go, "score_stderr,none", "N/A");
+            cJSON_AddBoolToObject(go, "complete", report_avg_complete(a));
+        }
+    }
+    return root;
+}
+
+/* ---- HTML -------------------------------------------------------------------------------------------------- */
+
+static void html_escape(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
+                                      "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
+#define PALETTE_N (sizeof palette / sizeof palette[0])
+
+/* GLaM's scaling figure for one average: x = log10(activated parameters per token), y = score; one colour per
+ * shot setting; a hollow marker is an INCOMPLETE average, a square a paper's average that cannot be recomputed. */
+static void svg_scaling(const struct report *r, FILE *f, int nlg)
+{
+    const double W = 420, H = 300, L = 50, R = 15, T = 30, B = 45;
+    double xmin = INFINITY, xmax = -INFINITY;
+    size_t n_points = 0;
+    for (size_t c = 0; c < r->n_columns; c++) {
+        const struct report_column *col = &r->columns[c];
+        const struct report_avg *a = nlg ? &col->nlg : &col->nlu;
+        if (col->n_active_params > 0 && (a->n_present > 0 || !isnan(col_published(col, nlg ? 0 : 1)))) {
+            double x = log10((double)col->n_active_params);
+            xmin = fmin(xmin, floor(x));
+            xmax = fmax(xmax, ceil(x));
+            n_points++;
+        }
+    }
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%g\" height=\"%g\" role=\"img\">\n", W, H);
+    fprintf(f, "<text x=\"%g\" y=\"18\" font-size=\"14\" text-anchor=\"middle\">Avg %s vs activated parameters per "
+               "token</text>\n", W / 2, nlg ? "NLG" : "NLU");
+    if (n_points == 0) {
+        fprintf(f, "<text x=\"%g\" y=\"%g\" text-anchor=\"middle\" font-size=\"12\">no column has both an average and "
+                   "a known activated parameter count</text></svg>\n", W / 2, H / 2);
+        return;
+    }
+    if (xmax <= xmin)
+        xmax = xmin + 1;
+    double pw = W - L - R, ph = H - T - B;
+    fprintf(f, "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" fill=\"none\" stroke=\"#444\"/>\n", L, T, pw, ph);
+    for (int y = 0; y <= 100; y += 20)
+        fprintf(f, "<text x=\"%g\" y=\"%g\" font-size=\"10\" text-anchor=\"end\">%d</text>\n", L - 4,
+                T + ph - ph * y / 100.0 + 3, y);
+    for (double x = xmin; x <= xmax + 1e-9; x += 1)
+        fprintf(f, "<text x=\"%g\" y=\"%g\" font-size=\"10\" text-anchor=\"middle\">1e%d</text>\n",
+                L + pw * (x - xmin) / (xmax - xmin), T + ph + 14, (int)x);
+    fprintf(f, "<text x=\"%g\" y=\"%g\" font-size=\"11\" text-anchor=\"middle\">activated parameters per token "
+               "(log scale)</text>\n", L + pw / 2, H - 8);
+    for (size_t c = 0; c < r->n_columns; c++) {
+        const struct report_column *col = &r->columns[c];
+        const struct report_avg *a = nlg ? &col->nlg : &col->nlu;
+        double published = col_published(col, nlg ? 0 : 1);
+        if (col->n_active_params <= 0 || (a->n_present == 0 && isnan(published)))
+            continue;
+        double px = L + pw * (log10((double)col->n_active_params) - xmin) / (xmax - xmin);
+        const char *colour = palette[col->setting % PALETTE_N];
+        char t[160], s[24];
+        column_title(col, t, sizeof t);
+        if (a->n_present == 0) { /* only the paper's average exists: a square, titled as the paper's */
+            double qy = T + ph - ph * fmin(fmax(published, 0), 1);
+            fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"8\" height=\"8\" fill=\"%s\"><title>", px - 4,
+                    qy - 4, colour);
+            html_escape(f, t);
+            fprintf(f, " %s: %.1f (the paper's average; no per-task numbers to recompute it)</title></rect>\n",
+                    report_setting_name(col, s, sizeof s), 100.0 * published);
+            continue;
+        }
+        double py = T + ph - ph * fmin(fmax(a->value, 0), 1);
+        fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"4\" stroke=\"%s\" fill=\"%s\"><title>", px, py, colour,
+                report_avg_complete(a) ? colour : "white");
+        html_escape(f, t);
+        fprintf(f, " %s: %.2f%s</title></circle>\n", report_setting_name(col, s, sizeof s), 100.0 * a->value,
+                report_avg_complete(a) ? "" : " INCOMPLETE");
+    }
+    static const char *const names[] = {"zero-shot", "one-shot", "few-shot", "other K"};
+    for (int s = 0; s < 4; s++)
+        fprintf(f, "<circle cx=\"%g\" cy=\"%g\" r=\"4\" fill=\"%s\"/><text x=\"%g\" y=\"%g\" font-size=\"10\">%s"
+                   "</text>\n", L + 8 + 80.0 * s, T + 10, palette[s], L + 15 + 80.0 * s, T + 13, names[s]);
+    fputs("</svg>\n", f);
+}
+
+/* Per-task bars: one group per row that some column has, one bar per column (colour = column). */
+static void svg_bars(const struct report *r, FILE *f)
+{
+    size_t n = report_n_rows(), n_groups = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; c < r->n_columns; c++)
+            if (r->columns[c].cells[i].present) {
+                n_groups++;
+                break;
+            }
+    const double L = 40, T = 20, ph = 200, B = 90, bar = 8;
+    double group_w = bar * (double)r->n_columns + 10;
+    double W = L + group_w * (double)(n_groups ? n_groups : 1) + 20, H = T + ph + B;
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" role=\"img\">\n", W, H);
+    fprintf(f, "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#444\"/>\n", L, T + ph, W - 10, T + ph);
+    for (int y = 0; y <= 100; y += 25)
+        fprintf(f, "<text x=\"%g\" y=\"%g\" font-size=\"10\" text-anchor=\"end\">%d</text>\n", L - 4,
+                T + ph - ph * y / 100.0 + 3, y);
+    size_t g = 0;
+    for (size_t i = 0; i < n; i++) {
+        int any = 0;
+        for (size_t c = 0; c < r->n_columns; c++)
+            any |= r->columns[c].cells[i].present;
+        if (!any)
+            continue;
+        double x0 = L + 5 + group_w * (double)g++;
+        for (size_t c = 0; c < r->n_columns; c++) {
+            const struct report_cell *cell = &r->columns[c].cells[i];
+            if (!cell->present)
+                continue;
+            double h = ph * fmin(fmax(cell->value, 0), 1);
+            char t[160], s[24];
+            column_title(&r->columns[c], t, sizeof t);
+            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%g\" height=\"%.1f\" fill=\"%s\"><title>",
+                    x0 + bar * (double)c, T + ph - h, bar - 1, h, palette[c % PALETTE_N]);
+            html_escape(f, report_row_at(i)->label);
+            fputs(", ", f);
+            html_escape(f, t);
+            fprintf(f, " %s: %.2f</title></rect>\n", report_setting_name(&r->columns[c], s, sizeof s),
+                    100.0 * cell->value);
+        }
+        fprintf(f, "<text transform=\"translate(%.1f,%.1f) rotate(-60)\" font-size=\"10\" text-anchor=\"end\">",
+                x0 + group_w / 2, T + ph + 10);
+        html_escape(f, report_row_at(i)->label);
+        fputs("</text>\n", f);
+    }
+    fputs("</svg>\n<p class=\"legend\">", f);
+    for (size_t c = 0; c < r->n_columns; c++) {
+        char t[160], s[24];
+        column_title(&r->columns[c], t, sizeof t);
+        fprintf(f, "<span style=\"color:%s\">■</span> ", palette[c % PALETTE_N]);
+        html_escape(f, t);
+        fprintf(f, " %s &nbsp; ", report_setting_name(&r->columns[c], s, sizeof s));
+    }
+    fputs("</p>\n", f);
+}
+
+static void html_row(const struct report *r, FILE *f, size_t i)
+{
+    char splits[128];
+    row_splits(r, i, splits, sizeof splits);
+    fputs("<tr><td>", f);
+    html_escape(f, report_row_at(i)->label);
+    fprintf(f, "</td><td>%s</td><td>", report_row_metric(i));
+    html_escape(f, splits);
+    fputs("</td>", f);
+    for (size_t c = 0; c < r->n_columns; c++) {
+        char b[CELL_CAP];
+        cell_text(&r->columns[c], &r->columns[c].cells[i], b, sizeof b);
+        fputs("<td>", f);
+        html_escape(f, b);
+        fputs("</td>", f);
+    }
+    fputs("</tr>\n", f);
+}
+
+static void write_html(const struct report *r, FILE *f)
+{
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>glam-eval report</title>\n"
+          "<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;font-size:13px}"
+          "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}td:first-child,th:first-child{text-align:left}"
+          ".avg td{font-weight:bold;background:#f4f4f4}.differs{color:#b00}.legend{font-size:12px}</style>\n"
+          "</head><body>\n<h1>GLaM-style results</h1>\n<p>Database: <code>", f);
+    html_escape(f, r->db_path);
+    fputs("</code>. Scores in %, &plusmn; standard error; few-shot cells show their K.</p>\n<table>\n<tr><th>Task</th>"
+          "<th>Metric</th><th>Split</th>", f);
+    for (size_t c = 0; c < r->n_columns; c++) {
+        char t[160], s[24];
+        column_title(&r->columns[c], t, sizeof t);
+        fputs("<th>", f);
+        html_escape(f, t);
+        fprintf(f, "<br>%s</th>", report_setting_name(&r->columns[c], s, sizeof s));
+    }
+    fputs("</tr>\n", f);
+    size_t n = report_n_rows();
+    for (size_t i = 0; i < n; i++)
+        if (report_row_at(i)->group != REPORT_OTHER)
+            html_row(r, f, i);
+    for (int g = 0; g < N_AVGS; g++) {
+        fprintf(f, "<tr class=\"avg\"><td>%s</td><td></td><td></td>", avg_names[g]);
+        for (size_t c = 0; c < r->n_columns; c++) {
+            const struct report_column *col = &r->columns[c];
+            const struct report_avg *a = col_avg(col, g);
+            double p = col_published(col, g);
+            char b[CELL_CAP];
+            avg_text(a, p, 0, b, sizeof b);
+            fprintf(f, "<td%s>", avg_differs(a, p) ? " class=\"differs\"" : "");
+            html_escape(f, b);
+            fputs("</td>", f);
+        }
+        fputs("</tr>\n", f);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (report_row_at(i)->group == REPORT_OTHER)
+            html_row(r, f, i);
+    fputs("</table>\n<p>Avg NLG: mean of 9 numbers (TriviaQA, NQs, WebQS, LAMBADA, DROP, CoQA, QuAC, SQuADv2 F1 "
+          "and EM); Avg NLU: mean of the 21 other benchmarks; Avg (all 30): mean of those 30 numbers (GLaM's Table 1); "
+          "GSM8K is in none. INCOMPLETE averages are missing numbers and "
+          "are not comparable with GLaM's. &ne; marks a paper's average that differs from the recomputation.</p>\n", f);
+    fputs("<h2>Scaling</h2>\n<div>", f);
+    svg_scaling(r, f, 1);
+    svg_scaling(r, f, 0);
+    fputs("</div>\n<h2>Per task</h2>\n", f);
+    svg_bars(r, f);
+    fputs("</body></html>\n", f);
+}
+
+int report_write(const struct report *r, enum report_format fmt, FILE *f, struct ge_error *err)
+{
+    switch (fmt) {
+    case REPORT_MD: write_md(r, f); break;
+    case REPORT_CSV: write_csv(r, f); break;
+    case REPORT_TEX: write_tex(r, f); break;
+    case REPORT_HTML: write_html(r, f); break;
+    case REPORT_JSON: {
+        cJSON *root = build_json(r);
+        char *s = cJSON_Print(root);
+        cJSON_Delete(root);
+        if (s == NULL)
+            return ge_error_set(err, GE_ERR_NOMEM, "out of memory printing the JSON report");
+        fputs(s, f);
+        fputc('\n', f);
+        free(s);
+        break;
+    }
+    }
+    if (fflush(f) != 0 || ferror(f))
+        return ge_error_set(err, GE_ERR_IO, "writing the report failed");
+    return GE_OK;
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# test_compare.sh — `glam-eval compare`: two runs of the same model (stories260K) that differ only in the few-shot
+# seed show no significant difference on most rows; a dense and a MoE `init` checkpoint are compared with the
+# parameter and FLOP counts `inspect` reports; the output is reproducible from its printed seed. Prints TAP; skips
+# without ../shared.
+set -u
+bin=${GLAM_EVAL_BIN:-./glam-eval}
+shared=${GLAM_EVAL_SHARED:-../shared}
+model="$shared/models/stories260K/stories260K.gguf"
+data="$shared/data"
+if [ ! -f "$model" ] || [ ! -d "$data" ]; then echo "1..0 # SKIP ../shared (model or data) is absent"; exit 0; fi
+command -v python3 >/dev/null 2>&1 || { echo "1..0 # SKIP python3 is not installed"; exit 0; }
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+n=0
+fails=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi; }
+db="$tmp/c.db"
+opts="--tasks arc_easy,boolq,copa,winogrande --shots 1 --limit 25 --max-length 512 --data-dir $data --db $db"
+
+"$bin" run --model "$model" $opts --seed 1 >/dev/null 2>&1; ok $? "run A: stories260K one-shot, seed 1"
+"$bin" run --model "$model" $opts --seed 2 >/dev/null 2>&1; ok $? "run B: the same with seed 2"
+"$bin" compare 1 2 --db "$db" --iters 500 >"$tmp/ab.md" 2>"$tmp/ab.err"; ok $? "compare 1 2"
+grep -q "seed 1234" "$tmp/ab.md"; ok $? "the resampling seed is printed"
+rows=$(grep -c "^| \(ARC-e\|BoolQ\|COPA\|WinoGrande\) | " "$tmp/ab.md")
+[ "$rows" = 4 ]; ok $? "one row per task and shot count ($rows)"
+grep -q "^| BoolQ | acc | 1 | 25 |" "$tmp/ab.md"; ok $? "documents are paired (25 of 25)"
+sig=$(grep -c "significant\*\*" "$tmp/ab.md")
+[ "$sig" -le 1 ]; ok $? "different seeds, same model: at most 1 of 4 tasks significant ($sig)"
+"$bin" compare 1 2 --db "$db" --iters 500 >"$tmp/ab2.md" 2>/dev/null && cmp -s "$tmp/ab.md" "$tmp/ab2.md"
+ok $? "the comparison is reproducible bit for bit"
+"$bin" compare 1 2 --db "$db" --iters 500 --seed 7 | grep -q "seed 7"; ok $? "--seed 7 is used and printed"
+"$bin" compare 1 1 --db "$db" --iters 200 >"$tmp/aa.md" 2>/dev/null
+grep "^| BoolQ | acc | 1 |" "$tmp/aa.md" | grep -q "| +0.00 | \[+0.00, +0.00\] |  |"
+ok $? "a run against itself: difference 0, interval [0, 0], not significant"
+
+# dense vs MoE: the models table carries inspect's counts
+"$bin" init --preset 0.1B --scale 0.05 --out "$tmp/dense" >/dev/null 2>&1
+"$bin" init --preset 0.1B/64E --scale 0.05 --out "$tmp/moe" >/dev/null 2>&1
+small="--tasks arc_easy,boolq --shots 0 --limit 8 --data-dir $data --db $db"
+"$bin" run --model "$tmp/dense" $small >/dev/null 2>&1 && "$bin" run --model "$tmp/moe" $small >/dev/null 2>&1
+ok $? "runs of a dense and a MoE init checkpoint"
+"$bin" compare 3 4 --db "$db" --iters 200 >"$tmp/dm.md" 2>"$tmp/dm.err"; ok $? "compare dense (3) vs MoE (4)"
+for m in dense moe; do
+    "$bin" inspect "$tmp/$m" --json >"$tmp/$m.json"
+    want=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%d | %d | %.6g" % (d["params_total"], d["params_activated_per_token"], d["flops_per_token"] / 1e9))' "$tmp/$m.json")
+    id=$([ $m = dense ] && echo 3 || echo 4)
+    grep "^| $id | " "$tmp/dm.md" | grep -q "| $want |"
+    ok $? "$m: total / activated parameters and GFLOPs per token as inspect reports ($want)"
+done
+grep -q "^| 4 | .* | [0-9.e+-]* |$" "$tmp/dm.md"; ok $? "score per GFLOP is printed"
+
+"$bin" compare 1 --db "$db" 2>/dev/null; [ $? = 2 ]; ok $? "one run is a usage error"
+"$bin" compare 1 99 --db "$db" 2>"$tmp/e"; [ $? = 1 ] && grep -q "no run 99" "$tmp/e"; ok $? "an unknown run is named"
+echo "1..$n"
+[ $fails = 0 ]

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# test_report.sh — `glam-eval report` and `glam-eval import published` end to end: tiny runs on the real stories260K
+# model and on an `init` MoE checkpoint, reported in every format beside the published GPT-3 numbers; the HTML is
+# one well-formed self-contained file (and opens in headless Chromium when /usr/bin/chromium is installed: a
+# screenshot is taken); published runs refuse to be resumed, merged or deleted. Prints TAP; skips without ../shared.
+set -u
+bin=${GLAM_EVAL_BIN:-./glam-eval}
+shared=${GLAM_EVAL_SHARED:-../shared}
+srcdir=${TEST_SRCDIR:-.}
+model="$shared/models/stories260K/stories260K.gguf"
+data="$shared/data"
+if [ ! -f "$model" ] || [ ! -d "$data" ]; then echo "1..0 # SKIP ../shared (model or data) is absent"; exit 0; fi
+command -v sqlite3 >/dev/null 2>&1 || { echo "1..0 # SKIP the sqlite3 command is not installed"; exit 0; }
+command -v python3 >/dev/null 2>&1 || { echo "1..0 # SKIP python3 is not installed"; exit 0; }
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+n=0
+fails=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi; }
+db="$tmp/r.db"
+tasks=arc_easy,boolq,copa,triviaqa,squad_v2,gsm8k
+
+"$bin" run --model "$model" --tasks "$tasks" --shots 0,few --limit 5 --max-length 512 --db "$db" --data-dir "$data" \
+    >"$tmp/run1.out" 2>"$tmp/run1.err"
+ok $? "run on stories260K (6 tasks, zero- and few-shot, 5 documents)"
+"$bin" init --preset 0.1B/64E --scale 0.05 --out "$tmp/moe" >/dev/null 2>&1
+"$bin" run --model "$tmp/moe" --tasks "$tasks" --shots 0,few --limit 5 --db "$db" --data-dir "$data" \
+    >"$tmp/run2.out" 2>"$tmp/run2.err"
+ok $? "run on an init 0.1B/64E checkpoint (scale 0.05)"
+"$bin" import published --data-dir "$srcdir/published" --db "$db" >"$tmp/import.out" 2>&1
+ok $? "import published"
+grep -q "^gpt3-175b: imported" "$tmp/import.out"; ok $? "import names each published run"
+"$bin" import published --data-dir "$srcdir/published" --db "$db" 2>&1 | grep -q "already imported"
+ok $? "importing again changes nothing"
+
+for fmt in md csv tex json html; do
+    "$bin" report --db "$db" --run 1 --run 2 --against gpt3-175b --format $fmt --out "$tmp/report.$fmt" 2>"$tmp/$fmt.err"
+    ok $? "report --format $fmt"
+done
+grep -q "^| TriviaQA | em |" "$tmp/report.md" && grep -q "INCOMPLETE (3 of 21)" "$tmp/report.md"
+ok $? "md: GLaM's rows; a run's Avg NLU over 3 of 21 tasks (ARC-e, BoolQ, COPA) is marked INCOMPLETE"
+grep -q "^| GSM8K | em |" "$tmp/report.md" && [ "$(grep -n '^| GSM8K' "$tmp/report.md" | cut -d: -f1)" -gt \
+    "$(grep -n 'Avg (all 30)' "$tmp/report.md" | head -1 | cut -d: -f1)" ]
+ok $? "md: GSM8K comes after the averages"
+grep -q "| stories260K.gguf (run 1)<br>few-shot |" "$tmp/report.md" && grep -q "(k=16)" "$tmp/report.md"
+ok $? "md: a few-shot column per run, cells with GLaM's K (ARC-e 16)"
+v=$(sqlite3 "$db" "SELECT printf('%.2f', 100 * m.value) FROM metrics m JOIN task_runs t ON t.id = m.task_run_id
+    WHERE t.run_id = 1 AND t.task = 'boolq' AND t.n_shots = 0 AND m.metric = 'acc'")
+grep "^| BoolQ |" "$tmp/report.md" | grep -q "| $v ± "
+ok $? "md: BoolQ zero-shot of run 1 is the stored metric ($v)"
+[ "$(grep -c ',run1:zero-shot\|^run1:zero-shot,' "$tmp/report.csv")" -ge 6 ]
+ok $? "csv: one line per cell and average"
+python3 "$srcdir/tests/report_check.py" json "$tmp/report.json"; ok $? "json: lm-evaluation-harness layout"
+python3 "$srcdir/tests/report_check.py" html "$tmp/report.html"; ok $? "html: well formed, self-contained, 3 charts"
+grep -q '\\begin{tabular}' "$tmp/report.tex" && grep -q '\\bottomrule' "$tmp/report.tex"; ok $? "tex: a tabular"
+
+# the report module's averages are run's averages (one implementation)
+want=$(grep "^Avg NLU (0-shot)" "$tmp/run1.out" | awk '{printf "%.2f", 100 * $4}')
+grep "^| \*\*Avg NLU\*\* |" "$tmp/report.md" | grep -q "| $want INCOMPLETE"
+ok $? "report's Avg NLU equals run's ($want)"
+
+if [ -x /usr/bin/chromium ]; then
+    timeout 120 /usr/bin/chromium --headless --no-sandbox --disable-gpu --screenshot="$tmp/report.png" \
+        --window-size=1400,1600 "file://$tmp/report.html" >"$tmp/chromium.log" 2>&1
+    [ -s "$tmp/report.png" ] && ! grep -qi "uncaught\|ERR_FILE_NOT_FOUND\|net::ERR" "$tmp/chromium.log"
+    ok $? "headless Chromium opens the HTML and takes a screenshot without errors"
+    [ -n "${GLAM_EVAL_KEEP_SCREENSHOT:-}" ] && cp "$tmp/report.png" "$GLAM_EVAL_KEEP_SCREENSHOT"
+else
+    n=$((n + 1)); echo "ok $n # SKIP /usr/bin/chromium is not installed (apt-get install chromium)"
+fi
+
+# errors name what is wrong; nothing half-written stays behind
+"$bin" report --db "$db" --run 99 --out "$tmp/none.md" 2>"$tmp/e1"; rc=$?
+[ $rc = 1 ] && grep -q "no run 99" "$tmp/e1" && [ ! -e "$tmp/none.md" ]; ok $? "report --run 99 fails naming the run"
+"$bin" report --db "$db" --against glam-8b 2>"$tmp/e2"; [ $? = 1 ] && grep -q '"glam-8b"' "$tmp/e2"
+ok $? "an unknown published label is named"
+"$bin" report --db "$db" --format pdf 2>/dev/null; [ $? = 2 ]; ok $? "--format pdf is a usage error"
+
+# published runs are read-only
+pub=$(sqlite3 "$db" "SELECT run_id FROM published_runs WHERE label = 'gpt3-175b'")
+"$bin" run --model "$model" --tasks boolq --shots 0 --limit 2 --db "$db" --data-dir "$data" --resume "$pub" \
+    >/dev/null 2>"$tmp/e3"; rc=$?
+[ $rc != 0 ] && grep -qi "published\|read-only\|model" "$tmp/e3"; ok $? "run --resume of a published run is refused"
+sqlite3 "$db" "DELETE FROM runs WHERE id = $pub" 2>"$tmp/e4"; [ $? != 0 ] && grep -q "cannot be deleted" "$tmp/e4"
+ok $? "a published run cannot be deleted"
+"$bin" merge "$tmp/m.db" "$db" 2>"$tmp/e5"; rc=$?
+[ $rc = 1 ] && grep -q "published reference run 'gpt3-175b'" "$tmp/e5" && [ ! -e "$tmp/m.db" ]
+ok $? "merge refuses a database holding a published run (it would lose its cells)"
+cnt=$(sqlite3 "$db" "SELECT count(*) FROM published_scores WHERE run_id = $pub")
+[ "$cnt" = 95 ]; ok $? "its 95 published cells are intact ($cnt)"
+
+echo "1..$n"
+[ $fails = 0 ]
