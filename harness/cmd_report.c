@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "contamination/audit.h"
 #include "harness/cli.h"
 #include "harness/commands.h"
 #include "results/report.h"
@@ -14,17 +15,19 @@
 
 static int run_report(int argc, char **argv)
 {
-    enum { OPT_DB = 256, OPT_RUN, OPT_AGAINST, OPT_FORMAT, OPT_OUT };
+    enum { OPT_DB = 256, OPT_RUN, OPT_AGAINST, OPT_FORMAT, OPT_OUT, OPT_CLEAN };
     static const struct option opts[] = {
         {"db", required_argument, NULL, OPT_DB},           {"run", required_argument, NULL, OPT_RUN},
         {"against", required_argument, NULL, OPT_AGAINST}, {"format", required_argument, NULL, OPT_FORMAT},
         {"out", required_argument, NULL, OPT_OUT},         {"help", no_argument, NULL, 'h'},
+        {"clean", no_argument, NULL, OPT_CLEAN},
         {NULL, 0, NULL, 0},
     };
     int64_t run_ids[REPORT_MAX_RUNS];
     const char *labels[REPORT_MAX_RUNS];
     size_t n_runs = 0, n_labels = 0;
     const char *db = NULL, *out_path = NULL;
+    int clean = 0;
     enum report_format fmt = REPORT_MD;
     struct ge_error err;
     ge_error_clear(&err);
@@ -51,12 +54,16 @@ static int run_report(int argc, char **argv)
                 return cli_usage_error(&cmd_report, "%s", err.msg);
             break;
         case OPT_OUT: out_path = optarg; break;
+        case OPT_CLEAN: clean = 1; break;
         case 'h': return cli_help(&cmd_report);
         default: return cli_option_error(&cmd_report, c, argv);
         }
     }
     if (optind != argc)
         return cli_usage_error(&cmd_report, "unexpected argument \"%s\"", argv[optind]);
+    if (clean && (fmt != REPORT_MD || n_runs == 0))
+        return cli_usage_error(&cmd_report, "--clean needs --run ID and the md format (the clean/dirty tables "
+                               "follow the main table)");
     struct store *st = NULL;
     struct report r = {0};
     FILE *f = NULL;
@@ -72,6 +79,15 @@ static int run_report(int argc, char **argv)
     }
     if (rc == GE_OK)
         rc = report_write(&r, fmt, f, &err);
+    if (rc == GE_OK && clean) { /* GPT-3 Appendix C: each run's scores on all, clean and dirty examples */
+        int64_t index_id = 0;
+        char name[512] = "";
+        rc = cn_audit_resolve(st, &index_id, name, sizeof name, &err);
+        for (size_t i = 0; i < n_runs && rc == GE_OK; i++) {
+            fputc('\n', f);
+            rc = cn_print_clean_table(f, stderr, st, run_ids[i], index_id, name, &err);
+        }
+    }
     if (f && f != stdout && fclose(f) != 0 && rc == GE_OK)
         rc = ge_error_set(&err, GE_ERR_IO, "%s: writing failed: %s", out_path, strerror(errno));
     if (rc != GE_OK && out_path && f)
@@ -85,7 +101,7 @@ const struct command cmd_report = {
     .name = "report",
     .summary = "GLaM-style per-task tables with Avg NLG / Avg NLU (md, csv, tex, json, html)",
     .usage = "usage: glam-eval report [--run ID ...] [--against LABEL ...] [--format md|csv|tex|json|html]\n"
-             "                        [--out FILE] [--db FILE]\n"
+             "                        [--clean] [--out FILE] [--db FILE]\n"
              "\n"
              "One row per benchmark in GLaM's order (SQuADv2 as F1 and EM rows), one column per run and shot\n"
              "setting (zero-shot, one-shot, few-shot with each task's K, or another fixed K), with the metric, split,\n"
@@ -101,6 +117,9 @@ const struct command cmd_report = {
              "  --format F       md (default), csv (one line per cell, stored fractions), tex (booktabs tabular),\n"
              "                   json (lm-evaluation-harness's results layout plus a glam_eval object), html (one\n"
              "                   self-contained file with inline SVG charts)\n"
+             "  --clean          after the table, each --run's score per task on all, clean and dirty examples and\n"
+             "                   the relative difference, under the latest contamination audit (GPT-3 Appendix C;\n"
+             "                   'glam-eval contamination'); md format only\n"
              "  --out FILE       write there instead of standard output (removed again if writing fails)\n"
              "  --db FILE        the results database (default $GLAM_EVAL_DB or ./glam-eval.db); only read\n",
     .run = run_report,

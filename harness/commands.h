@@ -20,5 +20,6 @@ extern const struct command cmd_data;
 extern const struct command cmd_report;
 extern const struct command cmd_compare;
 extern const struct command cmd_import;
+extern const struct command cmd_contamination;
 
 #endif

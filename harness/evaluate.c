@@ -20,21 +20,6 @@
 #define EVAL_DOC_BATCH 128 /* documents whose requests are inserted per transaction */
 #define EVAL_MAX_SHOTS 256
 
-static void doc_content_hash(const struct task_doc *d, char hex[65])
-{
-    struct sha256 h;
-    uint8_t digest[SHA256_DIGEST_LEN];
-    sha256_init(&h);
-    sha256_update(&h, d->query, strlen(d->query) + 1);
-    for (size_t i = 0; i < d->n_choices; i++)
-        sha256_update(&h, d->choices[i], strlen(d->choices[i]) + 1);
-    for (size_t i = 0; i < d->n_answers; i++)
-        sha256_update(&h, d->answers[i], strlen(d->answers[i]) + 1);
-    sha256_final(&h, digest);
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-}
-
 static char *gen_settings_json(const struct task *t)
 {
     cJSON *o = cJSON_CreateObject();
@@ -162,7 +147,7 @@ static int put_batch(struct store *st, int64_t task_run_id, const struct evaluat
         if (!evaluate_in_shard(spec, i))
             continue;
         const struct task_doc *d = &spec->eval->docs[i];
-        doc_content_hash(d, hashes[n_docs]);
+        task_doc_content_hash(d, hashes[n_docs]);
         docs[n_docs] = (struct store_document){.doc_index = (int64_t)i, .doc_id = d->id,
                                                .content_hash = hashes[n_docs]};
         rc = evaluate_doc_requests(spec, i, gen_json, &dr[n_docs], err);

@@ -62,6 +62,9 @@ struct task_doc {
 };
 
 void task_doc_release(struct task_doc *doc);
+/* The document's content hash (lowercase hex SHA-256 of its query, choices and answers, each with its NUL):
+ * stored with every evaluated document, and how contamination verdicts join the documents of runs. */
+void task_doc_content_hash(const struct task_doc *doc, char hex[65]);
 
 /* Per-document metric values a task computes from its responses. */
 #define TASK_MAX_METRICS 8

@@ -1,0 +1,143 @@
+/* bench_contamination.c — throughput of `contamination scan` beside a plain read of the same files, measured in
+ * the same run, and the scaling from 1 to 2 shards (two threads, each scanning every other file).
+ *
+ *   bench/bench_contamination --index FILE [--repeat R] CORPUS_FILE...
+ *
+ * Every number is printed with the ratio it is meant for: scan bytes/s per core (wall and CPU time of the scanning
+ * thread), the plain read of the same files (already in the page cache: one warm-up read first) and the speedup of
+ * two shards over one. Run it by hand on an idle machine; CPU time is the fairer per-core figure when others share
+ * the cores. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "contamination/index.h"
+#include "contamination/scan.h"
+
+static double now(clockid_t c)
+{
+    struct timespec ts;
+    clock_gettime(c, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double read_all(char **paths, size_t n, unsigned long long *bytes)
+{
+    static char buf[1 << 20];
+    double t0 = now(CLOCK_MONOTONIC);
+    *bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        int fd = open(paths[i], O_RDONLY);
+        if (fd < 0)
+            continue;
+        ssize_t r;
+        while ((r = read(fd, buf, sizeof buf)) > 0)
+            *bytes += (unsigned long long)r;
+        close(fd);
+    }
+    return now(CLOCK_MONOTONIC) - t0;
+}
+
+struct job {
+    const struct cn_index *ix;
+    const struct cn_corpus *corpus;
+    unsigned shard, shards;
+    double wall, cpu;
+    unsigned long long bytes;
+    int rc;
+};
+
+static void *run_job(void *arg)
+{
+    struct job *j = arg;
+    struct cn_scan_opts o = {.format = CN_FORMAT_AUTO, .text_field = "text", .max_doc_bytes = CN_DEFAULT_MAX_DOC,
+                             .shard_index = j->shard, .shard_count = j->shards};
+    struct cn_scan_result res;
+    struct ge_error err;
+    ge_error_clear(&err);
+    double w0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_THREAD_CPUTIME_ID);
+    j->rc = cn_scan(j->ix, j->corpus, &o, &res, &err);
+    j->cpu = now(CLOCK_THREAD_CPUTIME_ID) - c0;
+    j->wall = now(CLOCK_MONOTONIC) - w0;
+    j->bytes = res.bytes;
+    if (j->rc)
+        fprintf(stderr, "bench_contamination: %s\n", err.msg);
+    cn_scan_result_release(&res);
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    const char *index_path = NULL;
+    int repeat = 3, a = 1;
+    for (; a < argc && argv[a][0] == '-'; a++) {
+        if (strcmp(argv[a], "--index") == 0 && a + 1 < argc)
+            index_path = argv[++a];
+        else if (strcmp(argv[a], "--repeat") == 0 && a + 1 < argc)
+            repeat = atoi(argv[++a]);
+        else {
+            printf("usage: bench_contamination --index FILE [--repeat R] CORPUS_FILE...\n"
+                   "Scan throughput per core beside a plain read of the same files, and 1 vs 2 shards.\n");
+            return strcmp(argv[a], "--help") == 0 ? 0 : 2;
+        }
+    }
+    if (!index_path || a == argc) {
+        fprintf(stderr, "bench_contamination: needs --index FILE and corpus files (see --help)\n");
+        return 2;
+    }
+    struct ge_error err;
+    ge_error_clear(&err);
+    struct cn_index *ix = NULL;
+    double t0 = now(CLOCK_MONOTONIC);
+    if (cn_index_load(index_path, 1, &ix, &err)) {
+        fprintf(stderr, "bench_contamination: %s\n", err.msg);
+        return 1;
+    }
+    printf("index: %zu examples, %zu n-grams, loaded in %.2f s\n", ix->n_examples, ix->n_entries,
+           now(CLOCK_MONOTONIC) - t0);
+    struct cn_corpus corpus;
+    if (cn_corpus_expand(&argv[a], (size_t)(argc - a), &corpus, &err)) {
+        fprintf(stderr, "bench_contamination: %s\n", err.msg);
+        return 1;
+    }
+    unsigned long long bytes = 0;
+    read_all(corpus.paths, corpus.n, &bytes); /* warm the page cache */
+    double best_read = 1e30, best_wall = 1e30, best_cpu = 1e30, best_two = 1e30;
+    for (int r = 0; r < repeat; r++) {
+        double t = read_all(corpus.paths, corpus.n, &bytes);
+        best_read = t < best_read ? t : best_read;
+        struct job one = {.ix = ix, .corpus = &corpus, .shard = 0, .shards = 1};
+        run_job(&one);
+        best_wall = one.wall < best_wall ? one.wall : best_wall;
+        best_cpu = one.cpu < best_cpu ? one.cpu : best_cpu;
+        if (corpus.n >= 2) {
+            struct job two[2] = {{.ix = ix, .corpus = &corpus, .shard = 0, .shards = 2},
+                                 {.ix = ix, .corpus = &corpus, .shard = 1, .shards = 2}};
+            pthread_t th[2];
+            double w0 = now(CLOCK_MONOTONIC);
+            for (int k = 0; k < 2; k++)
+                pthread_create(&th[k], NULL, run_job, &two[k]);
+            for (int k = 0; k < 2; k++)
+                pthread_join(th[k], NULL);
+            double w = now(CLOCK_MONOTONIC) - w0;
+            best_two = w < best_two ? w : best_two;
+        }
+    }
+    double mb = (double)bytes / 1e6;
+    printf("corpus: %zu files, %.1f MB (best of %d runs)\n", corpus.n, mb, repeat);
+    printf("plain read (page cache): %8.1f MB/s\n", mb / best_read);
+    printf("scan, 1 shard, wall:     %8.1f MB/s  (%.2fx the read time)\n", mb / best_wall, best_wall / best_read);
+    printf("scan, 1 shard, CPU:      %8.1f MB/s per core\n", mb / best_cpu);
+    if (corpus.n >= 2)
+        printf("scan, 2 shards, wall:    %8.1f MB/s  (speedup %.2fx over 1 shard)\n", mb / best_two,
+               best_wall / best_two);
+    cn_corpus_release(&corpus);
+    cn_index_free(ix);
+    return 0;
+}

@@ -1,0 +1,162 @@
+/* index.h — the contamination index: every n-gram of the evaluation examples, with the examples it belongs to,
+ * in a file (`glam-eval contamination index`) and in memory as an open-addressing hash set (for the scan).
+ *
+ * What an example is: one evaluated document of a task's evaluation split, turned into text by
+ * cn_example_text (docs/contamination.md, "What text counts") and split into words by normalize.h. An example of
+ * n >= N words contributes its n - N + 1 n-grams of N words; an example of 1 <= n < N words contributes itself
+ * whole (it is dirty only if it appears whole); an example with no words cannot be checked and is counted apart.
+ * N is the --ngram value, or with --gpt3 GPT-3's per-task rule: the 5th-percentile example length in words
+ * (nearest rank) clamped to 8..13.
+ *
+ * File format (all integers little-endian; a string is a u32 byte length and the bytes, no NUL):
+ *   offset  size  field
+ *   0       8     magic "GECNIDX\0"
+ *   8       4     format version, u32 = 1
+ *   12      4     reserved, 0
+ *   16      8     payload length in bytes, u64 (= file size - 64)
+ *   24      32    SHA-256 of the payload
+ *   56      8     reserved, 0
+ *   64      ...   payload:
+ *     u32 mode (0 = fixed N, 1 = gpt3), u32 N (fixed N; 13 for gpt3), string normalisation rule name,
+ *         u64 hash probe (the key of the 3-gram "glam eval contamination": a program whose hash differs refuses
+ *         the file)
+ *     u32 n_tasks, then per task: string name, string split, string dataset SHA-256 (hex), u32 N of the task,
+ *         u32 examples, u32 short examples (checked whole), u32 examples without words
+ *     u32 n_examples, then per example: u32 task, u32 words, string doc id, string content hash (64 hex)
+ *     u64 text bytes, then the text (each entry's words joined by single spaces)
+ *     u32 n_entries, then per entry: u64 key, u64 text offset, u32 text length, u32 L (words),
+ *         u64 first posting, u32 postings
+ *     u64 n_postings, then u32 example numbers
+ * Loading checks the magic, version, length and checksum, every offset and count, and the hash probe, so a damaged
+ * file or one written by a program with another hash is refused.
+ *
+ * Memory of a loaded index: the file's payload plus 12 bytes per table slot (slots = the power of two >= 2 x
+ * entries), a filter of 2 to 4 bytes per entry and a gate of at most 256 KiB; nothing in the scan grows with the
+ * corpus. The filter (one bit per key, 1/16 or fewer of its bits set) answers most lookups from cache; only
+ * keys whose bit is set go to the table. */
+#ifndef GE_CN_INDEX_H
+#define GE_CN_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "contamination/normalize.h"
+#include "harness/error.h"
+
+#define CN_INDEX_VERSION 1
+#define CN_INDEX_MAX_BYTES ((size_t)8 << 30) /* a larger index file is refused */
+#define CN_GATE_MAX_BITS 16                  /* the gate has at most 2^16 buckets */
+#define CN_GATE_MAX_ENTRIES ((size_t)1 << 13) /* lengths with at most this many entries are gated */
+
+struct cn_task_info {
+    char *name;              /* owned, e.g. "arc_easy" */
+    char *split;             /* owned, e.g. "test" */
+    char *dataset_sha256;    /* owned, 64 hex */
+    uint32_t n;              /* n-gram length used for this task */
+    uint32_t n_examples;
+    uint32_t n_short;        /* examples with 1..n-1 words (checked whole) */
+    uint32_t n_empty;        /* examples with no words (cannot be checked; never dirty) */
+};
+
+struct cn_example {
+    uint32_t task;           /* index into tasks */
+    uint32_t n_words;
+    char *doc_id;            /* owned */
+    char content_hash[65];   /* as documents.content_hash of a run */
+};
+
+/* One distinct n-gram. Invariant: key == cn_key(hash of its words, len); text[text_off .. +text_len) is its words
+ * joined by single spaces; postings[post_off .. +n_post) are distinct example numbers in increasing order. */
+struct cn_entry {
+    uint64_t key;
+    uint64_t text_off;
+    uint32_t text_len;
+    uint32_t len;            /* words, 1..CN_MAX_N */
+    uint64_t post_off;
+    uint32_t n_post;
+};
+
+/* An index. Invariants: every array is owned; table has table_mask + 1 slots (a power of two), slot keys 0 are
+ * empty, table_val[s] is the entry of the key in slot s; len_mask bit L is set when some entry has L words;
+ * gate_len_mask marks lengths whose lookups are gated: a window of such a length L is looked up only when bit
+ * L - 1 of gate[cn_gate_bucket(hash of its last word)] is set. */
+struct cn_index {
+    int gpt3;                       /* 1 when built with GPT-3's per-task N */
+    uint32_t n;                     /* --ngram (13 for gpt3) */
+    char sha256[65];                /* of the payload: identifies the index in part files */
+    char *path;                     /* owned: where it was loaded from, or NULL */
+    struct cn_task_info *tasks;     /* (n_tasks) */
+    size_t n_tasks;
+    struct cn_example *examples;    /* (n_examples) */
+    size_t n_examples;
+    char *text;                     /* (text_len) */
+    uint64_t text_len;
+    struct cn_entry *entries;       /* (n_entries) */
+    size_t n_entries;
+    uint32_t *postings;             /* (n_postings) */
+    uint64_t n_postings;
+    uint64_t *table_key;            /* (table_mask + 1) */
+    uint32_t *table_val;
+    uint64_t table_mask;
+    unsigned table_shift;           /* 64 - log2(slots): slot = key >> table_shift */
+    uint64_t len_mask;              /* bit L: entries of L words exist */
+    uint64_t gate_len_mask;         /* bit L: lookups of length L are gated */
+    uint32_t *gate;                 /* (2^gate_bits) per bucket of last-word hashes, bit L - 1: some gated
+                                       entry of L words ends with a word of that bucket */
+    unsigned gate_bits;             /* log2 buckets: >= 16 per gated entry, 10..CN_GATE_MAX_BITS (stays in L1/L2) */
+    uint64_t *filter;               /* (filter_mask + 1) / 64: bit (key & filter_mask) set for every entry key */
+    uint64_t filter_mask;           /* bits - 1; bits = the power of two >= 16 x entries (at least 2^16) */
+};
+
+/* Options of cn_index_build. */
+struct cn_build_opts {
+    const char *tasks;     /* selection as for `run --tasks` */
+    const char *data_dir;  /* dataset directory */
+    unsigned n;            /* fixed N (1..CN_MAX_N), ignored when gpt3 */
+    int gpt3;
+    int skip_missing;      /* skip tasks whose data is absent (with a note on warn) instead of failing */
+    size_t limit;          /* 0 = every example, else the first `limit` of each split (tests) */
+};
+
+/* Builds an index from the evaluation splits (tasks/dataset.h). warn (may be NULL) receives notes. On success
+ * *out is a new index (cn_index_free). */
+int cn_index_build(const struct cn_build_opts *o, FILE *warn, struct cn_index **out, struct ge_error *err);
+/* Builds an index of n texts as the examples of one pseudo-task "texts" (tests and the benchmark); example i has
+ * doc id "<i>". */
+int cn_index_build_texts(const char *const *texts, size_t n, unsigned ngram, struct cn_index **out,
+                         struct ge_error *err);
+/* Writes ix to path (via path.tmp and a rename, so path is whole or absent) and sets ix->sha256. */
+int cn_index_write(struct cn_index *ix, const char *path, struct ge_error *err);
+/* Loads and checks an index file; with_table = 0 skips the hash table (merge and report need only the examples). */
+int cn_index_load(const char *path, int with_table, struct cn_index **out, struct ge_error *err);
+void cn_index_free(struct cn_index *ix);
+
+/* The text of one document as the audit sees it (docs/contamination.md): the query without prompt labels, then
+ * the gold option or first gold answer. Returns a new string (caller frees). */
+struct task_doc;
+struct task;
+char *cn_example_text(const struct task *t, const struct task_doc *d);
+/* The gate bucket of a last word of hash h. */
+static inline uint32_t cn_gate_bucket(const struct cn_index *ix, uint64_t h)
+{
+    return (uint32_t)((h * 0x9FB21C651E98DF25ull) >> (64 - ix->gate_bits));
+}
+
+/* Looks up key in the table: the first slot index holding it, or -1. Callers walk on with cn_index_next. */
+static inline int64_t cn_index_find(const struct cn_index *ix, uint64_t key)
+{
+    uint64_t s = key >> ix->table_shift;
+    for (;;) {
+        uint64_t k = ix->table_key[s];
+        if (k == key)
+            return (int64_t)s;
+        if (k == 0)
+            return -1;
+        s = (s + 1) & ix->table_mask;
+    }
+}
+/* The next slot after slot s holding key, or -1. */
+int64_t cn_index_next(const struct cn_index *ix, int64_t s, uint64_t key);
+
+#endif

@@ -1,0 +1,362 @@
+/* test_contamination.c — the contamination audit's normalisation, index and scanner (contamination/).
+ *
+ *   1. normalisation cases (tests/data/contamination/normalize_cases.jsonl): the words of each text, and the
+ *      scanner's tokenizer agrees: an index of the whole text (as one example) finds it in the same bytes;
+ *   2. a differential test: random texts with planted examples, scanned as plain text and as JSON strings,
+ *      against a brute-force reference (every window of words compared as strings with every example n-gram);
+ *   3. a UTF-8 character and a planted example straddling the scanner's 1 MiB read boundary, in a file;
+ *   4. index files: a write/load round trip, and a damaged, truncated or foreign file refused. */
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "contamination/index.h"
+#include "contamination/normalize.h"
+#include "contamination/scan.h"
+#include "harness/fileio.h"
+#include "harness/rng.h"
+#include "harness/xalloc.h"
+#include "tests/tap.h"
+
+static char *hex_decode(const char *hex, size_t *len)
+{
+    size_t n = strlen(hex) / 2;
+    char *out = xmalloc(n + 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        sscanf(hex + 2 * i, "%2x", &v);
+        out[i] = (char)v;
+    }
+    out[n] = '\0';
+    *len = n;
+    return out;
+}
+
+static void test_cases(void)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/contamination/normalize_cases.jsonl", tap_data_dir());
+    char *data = NULL;
+    size_t len = 0;
+    struct ge_error err;
+    ge_error_clear(&err);
+    if (!tap_ok(file_read_all(path, 0, &data, &len, &err) == GE_OK, "read %s", path))
+        return;
+    struct line_iter it;
+    const char *line;
+    size_t ll;
+    line_iter_init(&it, data, len);
+    while (line_iter_next(&it, &line, &ll)) {
+        cJSON *c = cJSON_ParseWithLength(line, ll);
+        const cJSON *in = cJSON_GetObjectItem(c, "in"), *hex = cJSON_GetObjectItem(c, "in_hex"),
+                    *words = cJSON_GetObjectItem(c, "words");
+        int json = cJSON_IsTrue(cJSON_GetObjectItem(c, "json"));
+        size_t tl;
+        char *text = hex ? hex_decode(hex->valuestring, &tl) : xstrdup(in->valuestring);
+        if (!hex)
+            tl = strlen(text);
+        struct cn_words w;
+        cn_words_init(&w);
+        int rc = cn_words_add(&w, text, tl, json, &err);
+        char got[1024] = "", want[1024] = "";
+        for (size_t i = 0; i < w.n; i++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", i ? "|" : "", w.text + w.start[i]);
+        for (int i = 0; i < cJSON_GetArraySize(words); i++)
+            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s", i ? "|" : "",
+                     cJSON_GetArrayItem(words, i)->valuestring);
+        tap_ok(rc == GE_OK, "case line %zu: tokenizes", it.line_no);
+        tap_is_str(got, want, "case line %zu: words", it.line_no);
+        /* the scanner splits the same bytes into the same words: the whole text, indexed as one example of
+         * exactly its word count, is found */
+        if (w.n > 0 && w.n <= CN_MAX_N && !json) {
+            struct cn_index *ix = NULL;
+            const char *texts[1] = {text};
+            int brc = cn_index_build_texts(texts, 1, (unsigned)w.n, &ix, &err);
+            struct cn_scan_result res;
+            cn_scan_result_init(&res, ix);
+            cn_scan_buffer(ix, text, tl, 0, 0, &res, &err);
+            tap_ok(brc == GE_OK && res.witness[0].file == 0 && res.witness[0].offset < tl,
+                   "case line %zu: the scanner finds the text's own n-gram", it.line_no);
+            cn_scan_result_release(&res);
+            cn_index_free(ix);
+        }
+        cn_words_release(&w);
+        free(text);
+        cJSON_Delete(c);
+    }
+    free(data);
+}
+
+/* ---- differential test ---------------------------------------------------------------------------------------- */
+
+static const char *const vocab[] = {"alpha", "Beta", "gamma", "délta", "EPS", "zeta", "eta", "theta", "iota",
+                                    "kappa", "lamb", "mu"};
+#define N_VOCAB (sizeof vocab / sizeof vocab[0])
+
+/* Appends a random separator or punctuation between words. */
+static void put_sep(struct rng *r, char **buf, size_t *len, size_t *cap, int json)
+{
+    static const char *const plain[] = {" ", "\n", "  ", "\r\n", ", ", ". ", " - ", "\t"};
+    static const char *const jsep[] = {" ", "\\n", "\\t", "\\u0020", ", ", "\\\" ", " \\/ "};
+    const char *s = json ? jsep[rng_next_u64(r) % 7] : plain[rng_next_u64(r) % 8];
+    size_t n = strlen(s);
+    if (*len + n + 1 > *cap) {
+        *cap = (*len + n + 1) * 2;
+        *buf = xrealloc(*buf, *cap);
+    }
+    memcpy(*buf + *len, s, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+}
+
+static void put_word(char **buf, size_t *len, size_t *cap, const char *w)
+{
+    size_t n = strlen(w);
+    if (*len + n + 1 > *cap) {
+        *cap = (*len + n + 1) * 2;
+        *buf = xrealloc(*buf, *cap);
+    }
+    memcpy(*buf + *len, w, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+}
+
+/* Reference: example e is dirty iff one of its n-grams (or, when shorter, all its words) occurs as consecutive
+ * words of the corpus; *first gets the earliest matching window's start word (for the n-gram text). */
+static int ref_dirty(const struct cn_words *ex, unsigned n, const struct cn_words *corp, size_t *first)
+{
+    if (ex->n == 0)
+        return 0;
+    size_t L = ex->n < n ? ex->n : n;
+    for (size_t c = 0; c + L <= corp->n; c++)
+        for (size_t k = 0; k + L <= ex->n; k++) {
+            size_t j = 0;
+            while (j < L && strcmp(corp->text + corp->start[c + j], ex->text + ex->start[k + j]) == 0)
+                j++;
+            if (j == L) {
+                *first = c;
+                return 1;
+            }
+        }
+    return 0;
+}
+
+static void test_differential(void)
+{
+    struct rng r;
+    rng_seed(&r, 20261122);
+    int all_ok = 1;
+    for (int round = 0; round < 40; round++) {
+        unsigned n = 2 + (unsigned)(rng_next_u64(&r) % 5);
+        size_t n_ex = 3 + rng_next_u64(&r) % 6;
+        char *ex_text[16];
+        for (size_t e = 0; e < n_ex; e++) {
+            char *b = NULL;
+            size_t len = 0, cap = 0;
+            put_word(&b, &len, &cap, "");
+            size_t nw = 1 + rng_next_u64(&r) % (2 * n + 2);
+            for (size_t k = 0; k < nw; k++) {
+                if (k)
+                    put_sep(&r, &b, &len, &cap, 0);
+                put_word(&b, &len, &cap, vocab[rng_next_u64(&r) % N_VOCAB]);
+            }
+            ex_text[e] = b;
+        }
+        struct cn_index *ix = NULL;
+        struct ge_error err;
+        ge_error_clear(&err);
+        if (cn_index_build_texts((const char *const *)ex_text, n_ex, n, &ix, &err) != GE_OK) {
+            all_ok = 0;
+            break;
+        }
+        for (int json = 0; json <= 1; json++) {
+            /* a corpus of random words in which any example may occur by chance or by planting */
+            char *b = NULL;
+            size_t len = 0, cap = 0;
+            put_word(&b, &len, &cap, "");
+            size_t nw = 200 + rng_next_u64(&r) % 200;
+            for (size_t k = 0; k < nw; k++) {
+                if (k)
+                    put_sep(&r, &b, &len, &cap, json);
+                if (rng_next_u64(&r) % 50 == 0) { /* plant a whole example, with its own separators */
+                    const char *src = ex_text[rng_next_u64(&r) % n_ex];
+                    for (const char *p = src; *p; p++) {
+                        char one[3] = {*p, 0, 0};
+                        if (json && *p == '\n')
+                            strcpy(one, "\\n");
+                        else if (json && *p == '\r')
+                            strcpy(one, "\\r");
+                        else if (json && *p == '\t')
+                            strcpy(one, "\\t");
+                        put_word(&b, &len, &cap, one);
+                    }
+                } else {
+                    put_word(&b, &len, &cap, vocab[rng_next_u64(&r) % N_VOCAB]);
+                }
+            }
+            struct cn_words corp;
+            cn_words_init(&corp);
+            cn_words_add(&corp, b, len, json, &err);
+            struct cn_scan_result res;
+            cn_scan_result_init(&res, ix);
+            cn_scan_buffer(ix, b, len, json, 0, &res, &err);
+            for (size_t e = 0; e < n_ex; e++) {
+                struct cn_words ew;
+                cn_words_init(&ew);
+                cn_words_add(&ew, ex_text[e], strlen(ex_text[e]), 0, &err);
+                size_t first = 0;
+                int want = ref_dirty(&ew, n, &corp, &first);
+                int got = res.witness[e].file != CN_NO_FILE;
+                int same = want == got;
+                if (same && got) { /* the witness is the earliest matching window */
+                    const struct cn_entry *en = &ix->entries[res.witness[e].entry];
+                    size_t L = ew.n < n ? ew.n : n;
+                    char wt[4096] = "";
+                    for (size_t j = 0; j < L; j++)
+                        snprintf(wt + strlen(wt), sizeof wt - strlen(wt), "%s%s", j ? " " : "",
+                                 corp.text + corp.start[first + j]);
+                    same = strlen(wt) == en->text_len && memcmp(wt, ix->text + en->text_off, en->text_len) == 0;
+                }
+                if (!same) {
+                    tap_diag("round %d json %d example %zu (\"%s\", n %u): reference %d, scanner %d", round, json,
+                             e, ex_text[e], n, want, got);
+                    all_ok = 0;
+                }
+                cn_words_release(&ew);
+            }
+            cn_scan_result_release(&res);
+            cn_words_release(&corp);
+            free(b);
+        }
+        cn_index_free(ix);
+        for (size_t e = 0; e < n_ex; e++)
+            free(ex_text[e]);
+    }
+    tap_ok(all_ok, "scanner equals the brute-force reference on 40 random corpora, plain and JSON");
+}
+
+/* ---- the read boundary and index files ------------------------------------------------------------------------- */
+
+static void test_boundary(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/boundary.txt", dir);
+    const char *ex = "Été brûlant sur la côte sauvage";
+    struct cn_index *ix = NULL;
+    struct ge_error err;
+    ge_error_clear(&err);
+    cn_index_build_texts(&ex, 1, 4, &ix, &err);
+    int all_ok = 1;
+    for (size_t shift = 0; shift < 6; shift++) {
+        FILE *f = fopen(path, "wb");
+        size_t pre = ((size_t)1 << 20) - 3 + shift; /* 'É' (2 bytes) lands on both sides of the 1 MiB boundary */
+        for (size_t i = 0; i < pre; i++)
+            fputc(i % 7 == 6 ? ' ' : 'q', f);
+        fputc(' ', f);
+        fputs(ex, f);
+        fputs(" tail", f);
+        fclose(f);
+        char *paths[1] = {path};
+        struct cn_corpus corpus;
+        cn_corpus_expand(paths, 1, &corpus, &err);
+        struct cn_scan_opts o = {.format = CN_FORMAT_TEXT, .text_field = "text", .max_doc_bytes = 1 << 20,
+                                 .shard_count = 1};
+        struct cn_scan_result res;
+        int rc = cn_scan(ix, &corpus, &o, &res, &err);
+        if (rc != GE_OK || res.witness[0].file != 0 || res.witness[0].offset != pre + 1 || res.files[0].n_warnings) {
+            tap_diag("shift %zu: rc %d, offset %llu (want %zu), warnings %llu", shift, rc,
+                     (unsigned long long)res.witness[0].offset, pre + 1, (unsigned long long)res.files[0].n_warnings);
+            all_ok = 0;
+        }
+        cn_scan_result_release(&res);
+        cn_corpus_release(&corpus);
+    }
+    tap_ok(all_ok, "an example and a UTF-8 character across the 1 MiB read boundary are found at the right offset");
+    remove(path);
+    cn_index_free(ix);
+}
+
+static void test_index_file(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/t.idx", dir);
+    const char *texts[3] = {"one two three four five", "three four five six", "short"};
+    struct cn_index *ix = NULL, *back = NULL;
+    struct ge_error err;
+    ge_error_clear(&err);
+    cn_index_build_texts(texts, 3, 3, &ix, &err);
+    tap_is_int(cn_index_write(ix, path, &err), GE_OK, "index write");
+    tap_is_int(cn_index_load(path, 1, &back, &err), GE_OK, "index load (%s)", err.msg);
+    tap_ok(back && back->n_entries == ix->n_entries && back->n_examples == 3 && strcmp(back->sha256, ix->sha256) == 0,
+           "round trip keeps entries, examples and the checksum");
+    tap_is_int((long long)ix->n_entries, 5, "3-grams deduplicated across examples (4 distinct, and short as a whole)");
+    cn_index_free(back);
+    back = NULL;
+    char *data = NULL;
+    size_t len = 0;
+    file_read_all(path, 0, &data, &len, &err);
+    FILE *f = fopen(path, "wb");
+    data[len - 3] ^= 1;
+    fwrite(data, 1, len, f);
+    fclose(f);
+    ge_error_clear(&err);
+    tap_ok(cn_index_load(path, 1, &back, &err) == GE_ERR_FORMAT && strstr(err.msg, "checksum mismatch"),
+           "a flipped byte is refused: %s", err.msg);
+    data[len - 3] ^= 1;
+    f = fopen(path, "wb");
+    fwrite(data, 1, len - 5, f);
+    fclose(f);
+    ge_error_clear(&err);
+    tap_ok(cn_index_load(path, 1, &back, &err) == GE_ERR_FORMAT && strstr(err.msg, "truncated"),
+           "a truncated file is refused: %s", err.msg);
+    f = fopen(path, "wb");
+    fputs("not an index at all, just text that is long enough to have a header of sixty-four bytes", f);
+    fclose(f);
+    ge_error_clear(&err);
+    tap_ok(cn_index_load(path, 1, &back, &err) == GE_ERR_FORMAT && strstr(err.msg, "bad magic"),
+           "a foreign file is refused: %s", err.msg);
+    remove(path);
+    free(data);
+    cn_index_free(ix);
+}
+
+static void test_overlong(void)
+{
+    char text[700];
+    memset(text, 'a', 300);
+    strcpy(text + 300, " bb cc dd");
+    struct cn_words w;
+    cn_words_init(&w);
+    cn_words_add(&w, text, strlen(text), 0, NULL);
+    tap_ok(w.n == 4 && w.hash[0] == 0 && w.hash[1] != 0, "a word over %d bytes is kept but never matches",
+           CN_WORD_MAX);
+    cn_words_release(&w);
+    const char *texts[1] = {text};
+    struct cn_index *ix = NULL;
+    cn_index_build_texts(texts, 1, 3, &ix, NULL);
+    struct cn_scan_result res;
+    cn_scan_result_init(&res, ix);
+    cn_scan_buffer(ix, text, strlen(text), 0, 0, &res, NULL);
+    tap_ok(ix->n_entries == 1 && res.witness[0].file == 0, "n-grams without the overlong word are still indexed "
+           "and found");
+    cn_scan_result_release(&res);
+    cn_index_free(ix);
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/test_contamination.XXXXXX";
+    if (!mkdtemp(dir))
+        return tap_skip_all("cannot make a temporary directory");
+    test_cases();
+    test_differential();
+    test_boundary(dir);
+    test_index_file(dir);
+    test_overlong();
+    rmdir(dir);
+    return tap_done();
+}

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# test_contamination.sh — `glam-eval contamination` end to end: a corpus with benchmark examples planted whole,
+# partially (N+2 words, case and punctuation changed, across line breaks), as near misses (N-1 words) and inside
+# JSON strings with escapes; exactly the planted examples must be flagged (the expected set is computed by
+# tests/contamination_helper.py with plain list matching, no hashing), with the same result for shards merged,
+# gzip and zstd copies, and --gpt3. Then bad input, merge refusals, the Appendix D table, and (with ../shared)
+# real benchmark data and clean/dirty scores of a real run. Prints TAP.
+set -u
+bin=${GLAM_EVAL_BIN:-./glam-eval}
+shared=${GLAM_EVAL_SHARED:-../shared}
+srcdir=${TEST_SRCDIR:-.}
+helper="$srcdir/tests/contamination_helper.py"
+command -v python3 >/dev/null 2>&1 || { echo "1..0 # SKIP python3 is not installed"; exit 0; }
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+n=0
+fails=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi; }
+skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
+h() { python3 "$helper" "$@"; }
+ce() { "$bin" contamination "$@"; }
+
+# --- the planted corpus ---------------------------------------------------------------------------------------
+h fixture data
+tasks=arc_easy,nq_open,lambada,boolq
+ce index --tasks $tasks --data-dir data --out fx.idx --examples fx.ex >idx.out 2>idx.err
+ok $? "index over the fixture tasks"
+grep -q "^nq_open .* 13 " idx.out; ok $? "index reports N = 13 and the short examples per task"
+h plant fx.ex p1 11
+[ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' p1/expected.json)" -gt 10 ]
+ok $? "the reference expects a dozen or more dirty examples"
+mv p1/corpus corpus
+ce scan --index fx.idx --db a.db corpus >scan.out 2>scan.err
+ok $? "scan the planted corpus (text, JSONL, nested directory) into a.db"
+h check a.db p1/expected.json fx.ex; ok $? "exactly the planted examples are dirty (whole, partial, case/punct, line breaks, JSON escapes; near misses clean)"
+h witness a.db . ; ok $? "each plain-text witness offset points at the first word of its n-gram"
+h dump a.db >a.flags
+
+for k in 0 1 2; do ce scan --index fx.idx --shard $k/3 --out part$k corpus >/dev/null 2>&1 || echo "shard $k failed"; done
+ce merge part2 part0 part1 --db b.db >merge.out 2>&1; ok $? "merge three shards (given in any order)"
+h dump b.db >b.flags
+cmp -s a.flags b.flags; ok $? "three shards merged give the unsharded flags and witnesses"
+
+mkdir -p zc/sub
+gzip -c corpus/a.txt >zc/a.txt.gz; zstd -q -c corpus/sub/b.txt >zc/sub/b.txt.zst
+gzip -c corpus/c.jsonl >zc/c.jsonl.gz; zstd -q -c corpus/sub/d.txt >zc/sub/d.txt.zst
+ce scan --index fx.idx --db c.db zc >/dev/null 2>&1; ok $? "scan gzip and zstd copies"
+h dump a.db --strip >a.sflags; h dump c.db --strip >c.sflags
+cmp -s a.sflags c.sflags; ok $? "compressed copies give the same flags, documents, offsets and n-grams"
+cat corpus/a.txt corpus/a.txt | gzip -c >zc2.gz; gzip -c corpus/a.txt >m.gz; gzip -c corpus/a.txt >>m.gz
+ce scan --index fx.idx --out m1 --format text zc2.gz >/dev/null 2>&1 && ce scan --index fx.idx --out m2 --format text m.gz >/dev/null 2>&1
+[ "$(tail -n +3 m1)" = "$(tail -n +3 m2)" ]; ok $? "a multi-member gzip file reads as one stream"
+
+ce index --tasks $tasks --data-dir data --gpt3 --out g.idx --examples g.ex >g.out 2>&1
+ok $? "index --gpt3"
+grep -Eq "^lambada +test +(8|9|1[0-3]) " g.out; ok $? "--gpt3 picks N in 8..13 per task"
+mkdir -p p2; cp p1/segments.json p2/; h expect g.ex p2
+ce scan --index g.idx --db g.db corpus >/dev/null 2>&1; ok $? "scan with the --gpt3 index"
+h check g.db p2/expected.json g.ex; ok $? "--gpt3: exactly the examples with a per-task n-gram (or whole short example) planted"
+
+# --- document boundaries and the JSONL field ----------------------------------------------------------------------
+python3 - fx.ex <<'EOF' >split.txt
+import json, sys
+ex = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+e = next(e for e in ex if e["task"] == "lambada" and len(e["words"]) >= 20)
+w = e["words"][:14]
+print("zqfiller zqfiller " + " ".join(w[:7]) + "\n\n" + " ".join(w[7:]) + " zqfiller")
+EOF
+ce scan --index fx.idx --out sf.part split.txt >/dev/null 2>&1 && ce scan --index fx.idx --out sb.part --text-docs blank split.txt >/dev/null 2>&1
+grep -q '"witnesses":1' sf.part && grep -q '"witnesses":0' sb.part && grep -q '"docs":2' sb.part
+ok $? "--text-docs blank: a blank line ends a document, and no n-gram spans it (it does within one document)"
+sed 's/"text":/"body":/' corpus/c.jsonl >body.jsonl
+ce scan --index fx.idx --out t1.part corpus/c.jsonl >/dev/null 2>&1 && ce scan --index fx.idx --out t2.part --text-field body body.jsonl >/dev/null 2>&1
+[ "$(grep -c '"example"' t1.part)" -gt 0 ] && [ "$(grep '"example"' t1.part)" = "$(grep '"example"' t2.part)" ]
+ok $? "--text-field names the JSONL field holding the text"
+
+# --- the report -------------------------------------------------------------------------------------------------
+ce report --db a.db >rep.out 2>&1; ok $? "report prints the Appendix D table"
+ndirty=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' p1/expected.json)
+awk -v want="$ndirty" 'NR > 2 {d += $(NF-2); t += $(NF-1)} END {exit !(d == want && t == 140)}' rep.out
+ok $? "its dirty counts add up to the planted examples and totals to the 140 examples"
+grep -q "^ARC-e .*test" rep.out; ok $? "rows name GLaM's dataset and the split"
+
+# --- bad input ----------------------------------------------------------------------------------------------------
+mkdir bad
+printf 'good words here\n' >bad/ok.txt
+printf 'caf\xc3 bad \xff bytes\n' >bad/utf8.txt
+: >bad/empty.txt
+head -c 300 zc/c.jsonl.gz >bad/trunc.jsonl.gz
+printf '{"text": "%s"}\n{"nope": 1}\nnot json\n{"text": 5}\n' "$(head -c 300 /dev/zero | tr '\0' a)" >bad/lines.jsonl
+ce scan --index fx.idx --out bad.part --max-doc-bytes 200 bad >/dev/null 2>bad.err
+ok $? "bad input does not stop the scan"
+grep -q "bad/utf8.txt: invalid UTF-8 at byte offset 3" bad.err; ok $? "invalid UTF-8 is reported with file and offset"
+grep -q "bad/empty.txt: empty file" bad.err; ok $? "an empty file is reported"
+grep -q "bad/trunc.jsonl.gz: corrupt gzip data at decompressed byte offset" bad.err; ok $? "a truncated gzip file is reported with the offset"
+grep -q "bad/lines.jsonl: line 1 at byte offset 0 is longer than --max-doc-bytes 200" bad.err; ok $? "an enormous line is reported and skipped"
+grep -q 'line 2 (byte offset [0-9]*): field "text" is missing' bad.err && grep -q "line 3: not a JSON object" bad.err &&
+    grep -q 'line 4 (byte offset [0-9]*): field "text" is not a string' bad.err
+ok $? "a JSONL line without the field, not JSON, or with a non-string field is reported"
+grep -q '"path":"bad/ok.txt","bytes":16,"docs":1,"words":3' bad.part; ok $? "the good file is scanned"
+ce scan --index fx.idx --out bad2.part --strict bad >/dev/null 2>bad2.err
+[ $? = 1 ] && [ ! -e bad2.part ] && grep -q -- "--strict" bad2.err; ok $? "--strict stops at the first bad input and writes no part"
+mkdir emptydir
+ce scan --index fx.idx --out e.part emptydir >/dev/null 2>e.err
+[ $? = 1 ] && grep -q "empty corpus" e.err; ok $? "an empty corpus is an error"
+cp fx.idx broken.idx
+printf 'X' | dd of=broken.idx bs=1 seek=200 conv=notrunc 2>/dev/null
+ce scan --index broken.idx --out x.part corpus >/dev/null 2>x.err
+[ $? = 1 ] && grep -q "broken.idx: checksum mismatch" x.err; ok $? "a damaged index is refused"
+
+# --- merge refusals -------------------------------------------------------------------------------------------
+ce merge part0 part1 --db r1.db >/dev/null 2>r1.err
+[ $? = 1 ] && grep -q "shard 2/3 is missing" r1.err && [ ! -e r1.db ]; ok $? "a missing shard is refused"
+ce merge part0 part1 part1 part2 --db r2.db >/dev/null 2>r2.err
+[ $? = 1 ] && grep -q "part1: shard 1/3 is given twice" r2.err; ok $? "a shard given twice is refused"
+head -n 2 part2 >part2t
+ce merge part0 part1 part2t --db r3.db >/dev/null 2>r3.err
+[ $? = 1 ] && grep -q "part2t: truncated" r3.err; ok $? "a truncated part is refused"
+ce merge part0 part1 part2 --db b.db >/dev/null 2>r4.err
+[ $? = 1 ] && grep -q "already stored" r4.err; ok $? "merging the same audit twice under one name is refused"
+[ "$(sqlite3 b.db 'SELECT count(*) FROM contamination_indexes' 2>/dev/null || python3 -c 'import sqlite3; print(sqlite3.connect("b.db").execute("SELECT count(*) FROM contamination_indexes").fetchone()[0])')" = 1 ]
+ok $? "and leaves the database as it was"
+
+# --- real data and a real run (../shared) ---------------------------------------------------------------------
+model="$shared/models/stories260K/stories260K.gguf"
+if [ -d "$shared/data/arc_easy" ] && [ -d "$shared/data/nq_open" ]; then
+    ce index --tasks arc_easy,nq_open --limit 400 --data-dir "$shared/data" --out real.idx --examples real.ex >/dev/null 2>&1
+    ok $? "index over real ARC-e and NQ examples"
+    h plant real.ex p3 5
+    if [ -d "$shared/corpus/gutenberg-fiction" ]; then
+        # a slice of the real (clean) corpus as the haystack around the planted examples
+        head -c 3000000 "$shared/corpus/gutenberg-fiction/children-00.jsonl" | head -n 1 >p3/corpus/gut.jsonl
+    fi
+    ce scan --index real.idx --db real.db p3/corpus >/dev/null 2>&1; ok $? "scan real examples planted in a corpus"
+    h check real.db p3/expected.json real.ex; ok $? "exactly the planted real examples are dirty"
+else
+    for t in 1 2 3; do skip "../shared/data is absent"; done
+fi
+if [ -f "$model" ]; then
+    "$bin" run --model "$model" --tasks arc_easy,nq_open,boolq --shots 0 --limit 40 --data-dir data --db a.db \
+        >run.out 2>run.err
+    ok $? "a real run on the fixture tasks into the audited database"
+    run_id=$(python3 -c 'import sqlite3; print(sqlite3.connect("a.db").execute("SELECT max(id) FROM runs").fetchone()[0])')
+    ce report --db a.db --run "$run_id" >clean.out 2>clean.err; ok $? "report --run prints clean and dirty scores"
+    awk '$1 == "arc_easy" || $1 == "nq_open" || $1 == "boolq" {k++; if ($8 != 0 || $5 != $6 + $7) bad = 1} END {exit !(k == 3 && !bad)}' clean.out
+    ok $? "every scored document has a verdict (content hashes join) and n = clean + dirty"
+    want=$(python3 -c 'import sqlite3; c = sqlite3.connect("a.db"); print(c.execute("SELECT sum(dirty) FROM contamination_flags WHERE task = '"'"'arc_easy'"'"'").fetchone()[0])')
+    awk -v w="$want" '$1 == "arc_easy" {exit !($7 == w)}' clean.out; ok $? "the dirty subset is the audit's dirty examples"
+    "$bin" report --db a.db --run "$run_id" --clean >rclean.out 2>&1; ok $? "glam-eval report --run ID --clean"
+    grep -A 20 "^Run $run_id under contamination audit" rclean.out | grep -v "^Run " >rclean.tab
+    grep -v "^Run " clean.out | cmp -s - rclean.tab; ok $? "report --clean appends the same clean/dirty table after the main one"
+    "$bin" report --db a.db --clean --format csv >/dev/null 2>&1; [ $? = 2 ]; ok $? "report --clean with csv is a usage error"
+    ce merge part0 part1 part2 --db a.db --name after-run >/dev/null 2>&1; ok $? "merge the audit again under a new name"
+    q="SELECT count(*), sum(dirty) FROM documents"
+    python3 -c 'import sqlite3,sys; c = sqlite3.connect("a.db"); n, d = c.execute(sys.argv[1]).fetchone(); f = c.execute("SELECT sum(f.dirty) FROM contamination_flags f WHERE f.index_id = (SELECT max(id) FROM contamination_indexes) AND f.task IN (\"arc_easy\", \"nq_open\", \"boolq\")").fetchone()[0]; sys.exit(0 if n == 110 and d == f else 1)' "$q"
+    ok $? "it marks documents.dirty of the stored run (110 documents, as many dirty as flagged)"
+else
+    for t in 1 2 3 4 5 6 7 8; do skip "../shared/models/stories260K is absent"; done
+fi
+
+echo "1..$n"
+[ "$fails" = 0 ]
