@@ -1,5 +1,5 @@
-/* cmd_loglik.c — `glam-eval loglik` and `glam-eval generate`: run the local runtime on requests given on the
- * command line or in a JSONL file, without a database. Useful to check a checkpoint against another
+/* cmd_loglik.c — `glam-eval loglik` and `glam-eval generate`: run the local runtime (or an endpoint, through
+ * model/backend_open.h) on requests given on the command line or in a JSONL file, without a database. Useful to check a checkpoint against another
  * implementation (lm-evaluation-harness, llama.cpp) request by request. */
 #include "config.h"
 
@@ -13,16 +13,12 @@
 #include "harness/commands.h"
 #include "harness/fileio.h"
 #include "harness/xalloc.h"
+#include "model/backend_open.h"
 #include "model/runtime.h"
 #include "scoring/pyfloat.h"
 
 #define MAX_UNTIL 64
 
-/* Options shared by both commands for opening the model. */
-struct model_opts {
-    const char *path;
-    struct runtime_options rt;
-};
 
 static int parse_bos(const char *v, enum runtime_bos *out)
 {
@@ -55,7 +51,9 @@ static void print_result(const struct ll_result *r)
 }
 
 /* Scores each line {"context": ..., "continuation": ...} of path (a rolling request when "context" is absent
- * and --rolling is given). Errors name the file and line. */
+ * and --rolling is given), LOGLIK_CHUNK lines per backend call so an endpoint backend keeps many requests in
+ * flight. Errors name the file and line. */
+#define LOGLIK_CHUNK 256
 static int loglik_file(struct model *m, const char *path, int rolling, int per_token, struct ge_error *err)
 {
     char *data = NULL;
@@ -63,33 +61,62 @@ static int loglik_file(struct model *m, const char *path, int rolling, int per_t
     int rc = file_read_all(path, 0, &data, &len, err);
     if (rc)
         return rc;
+    if (rolling && m->ops->loglikelihood_rolling == NULL) {
+        free(data);
+        return ge_error_set(err, GE_ERR_USAGE, "the %s backend cannot compute rolling log-likelihoods",
+                            m->ops->backend);
+    }
     struct line_iter it;
     const char *line;
     size_t line_len;
+    cJSON *objs[LOGLIK_CHUNK];
+    size_t line_no[LOGLIK_CHUNK];
+    struct ll_request reqs[LOGLIK_CHUNK];
+    struct ll_result res[LOGLIK_CHUNK];
+    size_t n = 0;
+    int more = 1;
     line_iter_init(&it, data, len);
-    while (rc == GE_OK && line_iter_next(&it, &line, &line_len)) {
-        if (line_len == 0)
+    while (rc == GE_OK && more) {
+        more = line_iter_next(&it, &line, &line_len);
+        if (more && line_len == 0)
             continue;
-        cJSON *obj = cJSON_ParseWithLength(line, line_len);
-        const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(obj, "context");
-        const cJSON *cont = cJSON_GetObjectItemCaseSensitive(obj, rolling ? "text" : "continuation");
-        if (!cJSON_IsObject(obj) || !cJSON_IsString(cont) || (!rolling && !cJSON_IsString(ctx))) {
-            rc = ge_error_set(err, GE_ERR_FORMAT, "%s: line %zu: expected {\"context\": string, \"continuation\": "
-                              "string}%s", path, it.line_no, rolling ? " (or {\"text\": string} with --rolling)" : "");
-        } else {
-            struct ll_request req = {.context = rolling ? "" : ctx->valuestring, .continuation = cont->valuestring,
-                                     .want_token_logprobs = per_token};
-            struct ll_result res = {0};
-            rc = rolling ? m->ops->loglikelihood_rolling(m->self, &req, 1, &res, err)
-                         : m->ops->loglikelihood(m->self, &req, 1, &res, err);
-            if (rc)
-                ge_error_prefix(err, "%s: line %zu: ", path, it.line_no);
-            else
-                print_result(&res);
-            model_ll_result_release(&res);
+        if (more) {
+            cJSON *obj = cJSON_ParseWithLength(line, line_len);
+            const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(obj, "context");
+            const cJSON *cont = cJSON_GetObjectItemCaseSensitive(obj, rolling ? "text" : "continuation");
+            if (!cJSON_IsObject(obj) || !cJSON_IsString(cont) || (!rolling && !cJSON_IsString(ctx))) {
+                cJSON_Delete(obj);
+                rc = ge_error_set(err, GE_ERR_FORMAT, "%s: line %zu: expected {\"context\": string, \"continuation\": "
+                                  "string}%s", path, it.line_no, rolling ? " (or {\"text\": string} with --rolling)" : "");
+                break;
+            }
+            objs[n] = obj;
+            line_no[n] = it.line_no;
+            reqs[n] = (struct ll_request){.context = rolling ? "" : ctx->valuestring,
+                                          .continuation = cont->valuestring, .want_token_logprobs = per_token};
+            n++;
         }
-        cJSON_Delete(obj);
+        if (n == LOGLIK_CHUNK || (!more && n > 0)) {
+            memset(res, 0, sizeof res);
+            rc = rolling ? m->ops->loglikelihood_rolling(m->self, reqs, n, res, err)
+                         : m->ops->loglikelihood(m->self, reqs, n, res, err);
+            if (rc)
+                ge_error_prefix(err, "%s: lines %zu to %zu: ", path, line_no[0], line_no[n - 1]);
+            for (size_t i = 0; i < n && rc == GE_OK; i++) {
+                if (res[i].error)
+                    rc = ge_error_set(err, GE_ERR_FORMAT, "%s: line %zu: %s", path, line_no[i], res[i].error);
+                else
+                    print_result(&res[i]);
+            }
+            for (size_t i = 0; i < n; i++) {
+                model_ll_result_release(&res[i]);
+                cJSON_Delete(objs[i]);
+            }
+            n = 0;
+        }
     }
+    for (size_t i = 0; i < n; i++)
+        cJSON_Delete(objs[i]);
     free(data);
     return rc;
 }
@@ -106,11 +133,12 @@ static int loglik_run(int argc, char **argv)
         {"per-token", no_argument, NULL, OPT_PER_TOKEN},
         {"max-length", required_argument, NULL, OPT_MAX_LENGTH},
         {"bos", required_argument, NULL, OPT_BOS},
+        BACKEND_LONG_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct model_opts mo = {0};
-    runtime_options_init(&mo.rt);
+    struct backend_options mo;
+    backend_options_init(&mo);
     mo.rt.hash_files = 0; /* nothing is stored: a cheap identity is enough */
     const char *requests = NULL, *context = NULL, *continuation = NULL;
     int rolling = 0, per_token = 0, c;
@@ -119,7 +147,10 @@ static int loglik_run(int argc, char **argv)
     uint64_t v;
     while ((c = getopt_long(argc, argv, ":m:r:c:n:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'm': mo.path = optarg; break;
+        case 'm':
+            if (backend_add_model(&mo, optarg, &err))
+                return cli_usage_error(&cmd_loglik, "%s", err.msg);
+            break;
         case 'r': requests = optarg; break;
         case 'c': context = optarg; break;
         case 'n': continuation = optarg; break;
@@ -135,39 +166,54 @@ static int loglik_run(int argc, char **argv)
                 return cli_usage_error(&cmd_loglik, "--bos must be auto, always or never, not '%s'", optarg);
             break;
         case 'h': return cli_help(&cmd_loglik);
-        default: return cli_option_error(&cmd_loglik, c, argv);
+        default:
+            if (c >= BACKEND_OPT_FIRST && c < BACKEND_OPT_LAST) {
+                if (backend_parse_option(&mo, c, optarg, &err))
+                    return cli_usage_error(&cmd_loglik, "%s", err.msg);
+                break;
+            }
+            return cli_option_error(&cmd_loglik, c, argv);
         }
     }
     if (optind < argc)
         return cli_usage_error(&cmd_loglik, "unexpected argument '%s'", argv[optind]);
-    if (mo.path == NULL)
-        return cli_usage_error(&cmd_loglik, "missing --model PATH");
+    if (mo.path == NULL && !backend_is_remote(&mo))
+        return cli_usage_error(&cmd_loglik, "missing --model PATH or URL");
     if ((requests != NULL) == (continuation != NULL))
         return cli_usage_error(&cmd_loglik, "give either --requests FILE or --continuation TEXT (with --context)");
     struct model m;
-    int rc = runtime_open(mo.path, &mo.rt, &m, &err);
-    if (rc)
+    int rc = backend_open(&mo, &m, &err);
+    if (rc) {
+        backend_options_release(&mo);
         return cli_fail(&cmd_loglik, &err);
+    }
     if (requests) {
         rc = loglik_file(&m, requests, rolling, per_token, &err);
     } else {
         struct ll_request req = {.context = context ? context : "", .continuation = continuation,
                                  .want_token_logprobs = per_token};
         struct ll_result res = {0};
-        rc = rolling ? m.ops->loglikelihood_rolling(m.self, &req, 1, &res, &err)
-                     : m.ops->loglikelihood(m.self, &req, 1, &res, &err);
+        if (rolling && m.ops->loglikelihood_rolling == NULL)
+            rc = ge_error_set(&err, GE_ERR_USAGE, "the %s backend cannot compute rolling log-likelihoods",
+                              m.ops->backend);
+        else
+            rc = rolling ? m.ops->loglikelihood_rolling(m.self, &req, 1, &res, &err)
+                         : m.ops->loglikelihood(m.self, &req, 1, &res, &err);
+        if (rc == GE_OK && res.error)
+            rc = ge_error_set(&err, GE_ERR_FORMAT, "%s", res.error);
         if (rc == GE_OK)
             print_result(&res);
         model_ll_result_release(&res);
     }
     m.ops->free(m.self);
+    backend_options_release(&mo);
     return rc ? cli_fail(&cmd_loglik, &err) : CLI_EXIT_OK;
 }
 
 const struct command cmd_loglik = {
     .name = "loglik",
-    .summary = "log-likelihood of continuations under a local checkpoint",
-    .usage = "usage: glam-eval loglik --model PATH (--requests FILE.jsonl | [--context TEXT] --continuation TEXT)\n"
+    .summary = "log-likelihood of continuations under a local checkpoint or an endpoint",
+    .usage = "usage: glam-eval loglik --model PATH|URL (--requests FILE.jsonl | [--context TEXT] --continuation TEXT)\n"
              "                        [--rolling] [--per-token] [--max-length N] [--bos auto|always|never]\n"
              "\n"
              "Prints one JSON line per request: logprob (natural log, summed over the continuation's tokens),\n"
@@ -184,7 +230,8 @@ const struct command cmd_loglik = {
              "  --per-token         also print token_logprobs, the log-probability of each scored token\n"
              "  --max-length N      context window in tokens (default: the model's, at most 4096)\n"
              "  --bos MODE          auto (the tokenizer's configuration), always or never (lm-evaluation-harness's\n"
-             "                      HF backend default)\n",
+             "                      HF backend default)\n"
+             BACKEND_USAGE,
     .run = loglik_run,
 };
 
@@ -198,11 +245,12 @@ static int generate_run(int argc, char **argv)
         {"max-tokens", required_argument, NULL, 't'},
         {"max-length", required_argument, NULL, OPT_MAX_LENGTH},
         {"bos", required_argument, NULL, OPT_BOS},
+        BACKEND_LONG_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct model_opts mo = {0};
-    runtime_options_init(&mo.rt);
+    struct backend_options mo;
+    backend_options_init(&mo);
     mo.rt.hash_files = 0;
     const char *prompt = NULL;
     const char *until[MAX_UNTIL];
@@ -213,7 +261,10 @@ static int generate_run(int argc, char **argv)
     ge_error_clear(&err);
     while ((c = getopt_long(argc, argv, ":m:p:u:t:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'm': mo.path = optarg; break;
+        case 'm':
+            if (backend_add_model(&mo, optarg, &err))
+                return cli_usage_error(&cmd_generate, "%s", err.msg);
+            break;
         case 'p': prompt = optarg; break;
         case 'u':
             if (n_until == MAX_UNTIL)
@@ -236,19 +287,27 @@ static int generate_run(int argc, char **argv)
                 return cli_usage_error(&cmd_generate, "--bos must be auto, always or never, not '%s'", optarg);
             break;
         case 'h': return cli_help(&cmd_generate);
-        default: return cli_option_error(&cmd_generate, c, argv);
+        default:
+            if (c >= BACKEND_OPT_FIRST && c < BACKEND_OPT_LAST) {
+                if (backend_parse_option(&mo, c, optarg, &err))
+                    return cli_usage_error(&cmd_generate, "%s", err.msg);
+                break;
+            }
+            return cli_option_error(&cmd_generate, c, argv);
         }
     }
     if (optind < argc)
         return cli_usage_error(&cmd_generate, "unexpected argument '%s'", argv[optind]);
-    if (mo.path == NULL)
-        return cli_usage_error(&cmd_generate, "missing --model PATH");
+    if (mo.path == NULL && !backend_is_remote(&mo))
+        return cli_usage_error(&cmd_generate, "missing --model PATH or URL");
     if (prompt == NULL)
         return cli_usage_error(&cmd_generate, "missing --prompt TEXT");
     struct model m;
-    int rc = runtime_open(mo.path, &mo.rt, &m, &err);
-    if (rc)
+    int rc = backend_open(&mo, &m, &err);
+    if (rc) {
+        backend_options_release(&mo);
         return cli_fail(&cmd_generate, &err);
+    }
     struct gen_request req = {.context = prompt, .stop = until, .n_stop = n_until, .max_tokens = (int64_t)max_tokens,
                               .beam_width = 1, .length_penalty = 1.0};
     struct gen_result res = {0};
@@ -259,16 +318,18 @@ static int generate_run(int argc, char **argv)
         model_gen_result_release(&res);
     }
     m.ops->free(m.self);
+    backend_options_release(&mo);
     return rc ? cli_fail(&cmd_generate, &err) : CLI_EXIT_OK;
 }
 
 const struct command cmd_generate = {
     .name = "generate",
-    .summary = "greedy generation from a local checkpoint",
-    .usage = "usage: glam-eval generate --model PATH --prompt TEXT [--until S]... [--max-tokens N]\n"
+    .summary = "greedy generation from a local checkpoint or an endpoint",
+    .usage = "usage: glam-eval generate --model PATH|URL --prompt TEXT [--until S]... [--max-tokens N]\n"
              "                          [--max-length N] [--bos auto|always|never]\n"
              "\n"
              "Generates greedily until the end-of-sequence token, N tokens (default 128), or any --until string\n"
-             "(matched on the decoded text, also across token boundaries); prints the text before the stop string.\n",
+             "(matched on the decoded text, also across token boundaries); prints the text before the stop string.\n"
+             BACKEND_USAGE,
     .run = generate_run,
 };

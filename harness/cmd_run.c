@@ -15,7 +15,10 @@
 #include "harness/clock.h"
 #include "harness/commands.h"
 #include "harness/evaluate.h"
+#include "harness/xalloc.h"
+#include "model/backend_open.h"
 #include "model/runtime.h"
+#include "results/report.h"
 #include "results/store.h"
 #include "tasks/dataset.h"
 #include "tasks/registry.h"
@@ -91,43 +94,41 @@ static void print_table(const struct run_row *rows, size_t n_rows, const int *se
         printf("\nshard %zu/%zu: PARTIAL metrics over this shard's documents only; combine the shards' databases "
                "with 'glam-eval merge'\n", shard_index, shard_count);
     printf("\n%-14s %6s %-14s %10s %9s %7s %7s\n", "task", "shots", "metric", "value", "stderr", "n", "failed");
-    for (size_t i = 0; i < n_rows; i++)
+    for (size_t i = 0; i < n_rows; i++) {
+        if (rows[i].res.n == 0 && rows[i].res.n_failed == 0) { /* only a shard can be empty (evaluate.c) */
+            printf("%-14s %6d (no documents in this shard)\n", rows[i].task->name, rows[i].shots);
+            continue;
+        }
         printf("%-14s %6d %-14s %10.4f %9.4f %7zu %7zu%s\n", rows[i].task->name, rows[i].shots, rows[i].res.metric,
                rows[i].res.value, rows[i].res.std_error, rows[i].res.n, rows[i].res.n_failed,
                shard_count > 1 ? " (partial)" : "");
-    /* GLaM's averages: "Avg NLG" is the mean of 9 numbers (TriviaQA, NQs, WebQS, LAMBADA EM or accuracy; DROP,
-     * CoQA, QuAC F1; SQuADv2 F1 and EM), "Avg NLU" the mean of the other 21 tasks' primary metric. An average
-     * over fewer numbers than GLaM's is marked incomplete, never presented as the real one. */
-    static const struct { const char *task, *metric; } nlg[] = {
-        {"triviaqa", "em"}, {"nq_open", "em"}, {"webqs", "em"}, {"lambada", "em"}, {"drop", "f1"},
-        {"coqa", "f1"}, {"quac", "f1"}, {"squad_v2", "f1"}, {"squad_v2", "em"}};
+    }
+    /* GLaM's averages, computed by the one implementation in results/report.h: an average over fewer numbers
+     * than GLaM's is marked incomplete, never presented as the real one. */
+    size_t n_report_rows = report_n_rows();
+    double *values = xmalloc(n_report_rows * sizeof *values);
     for (size_t s = 0; s < n_settings; s++) {
         char label[32];
         snprintf(label, sizeof label, settings[s] < 0 ? "few" : "%d", settings[s]);
-        double sum = 0;
-        size_t n = 0;
-        for (size_t k = 0; k < sizeof nlg / sizeof nlg[0]; k++)
-            for (size_t i = 0; i < n_rows; i++)
-                if (rows[i].setting == (int)s && strcmp(rows[i].task->name, nlg[k].task) == 0)
-                    for (size_t m = 0; m < rows[i].res.n_all; m++)
-                        if (strcmp(rows[i].res.all_names[m], nlg[k].metric) == 0) {
-                            sum += rows[i].res.all_values[m];
-                            n++;
-                        }
-        if (n)
-            printf("Avg NLG (%s-shot)  %.4f over %zu of 9 numbers%s\n", label, sum / (double)n, n,
-                   n < 9 ? " (INCOMPLETE: not comparable with GLaM's)" : "");
-        sum = 0;
-        n = 0;
+        for (size_t k = 0; k < n_report_rows; k++)
+            values[k] = NAN;
         for (size_t i = 0; i < n_rows; i++)
-            if (rows[i].setting == (int)s && rows[i].task->category == TASK_NLU && !isnan(rows[i].res.value)) {
-                sum += rows[i].res.value;
-                n++;
-            }
-        if (n)
-            printf("Avg NLU (%s-shot)  %.4f over %zu of 21 tasks%s\n", label, sum / (double)n, n,
-                   n < 21 ? " (INCOMPLETE: not comparable with GLaM's)" : "");
+            if (rows[i].setting == (int)s)
+                for (size_t m = 0; m < rows[i].res.n_all; m++) {
+                    long k = report_row_find(rows[i].task->name, rows[i].res.all_names[m]);
+                    if (k >= 0)
+                        values[k] = rows[i].res.all_values[m];
+                }
+        struct report_avg nlg, nlu;
+        report_glam_averages(values, &nlg, &nlu, NULL);
+        if (nlg.n_present)
+            printf("Avg NLG (%s-shot)  %.4f over %zu of %zu numbers%s\n", label, nlg.value, nlg.n_present,
+                   nlg.n_expected, report_avg_complete(&nlg) ? "" : " (INCOMPLETE: not comparable with GLaM's)");
+        if (nlu.n_present)
+            printf("Avg NLU (%s-shot)  %.4f over %zu of %zu tasks%s\n", label, nlu.value, nlu.n_present,
+                   nlu.n_expected, report_avg_complete(&nlu) ? "" : " (INCOMPLETE: not comparable with GLaM's)");
     }
+    free(values);
 }
 
 /* {"argv":[...]} plus, for a shard, "shard":{"index":I,"count":N} (read by merge, results/merge.c). */
@@ -167,20 +168,24 @@ static int run_run(int argc, char **argv)
         {"max-length", required_argument, NULL, OPT_MAX_LENGTH},
         {"bos", required_argument, NULL, OPT_BOS},
         {"shard", required_argument, NULL, OPT_SHARD},
+        BACKEND_LONG_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *model_path = NULL, *tasks_spec = "all", *shots_spec = "0", *db_opt = NULL, *data_opt = NULL;
+    const char *tasks_spec = "all", *shots_spec = "0", *db_opt = NULL, *data_opt = NULL;
     uint64_t limit = 0, seed = 1234, batch = 32, resume_id = 0, v;
     size_t shard_index = 0, shard_count = 1;
     int strict = 0, skip_missing = 0, c;
-    struct runtime_options rto;
-    runtime_options_init(&rto);
+    struct backend_options bo; /* --model and the endpoint options (model/backend_open.h) */
+    backend_options_init(&bo);
     struct ge_error err;
     ge_error_clear(&err);
     while ((c = getopt_long(argc, argv, ":m:t:s:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'm': model_path = optarg; break;
+        case 'm':
+            if (backend_add_model(&bo, optarg, &err))
+                return cli_usage_error(&cmd_run, "%s", err.msg);
+            break;
         case 't': tasks_spec = optarg; break;
         case 's': shots_spec = optarg; break;
         case OPT_LIMIT:
@@ -196,6 +201,7 @@ static int run_run(int argc, char **argv)
         case OPT_BATCH:
             if (cli_parse_u64(optarg, "--batch-size", &batch, &err) || batch == 0 || batch > RUNLOOP_MAX_BATCH)
                 return cli_usage_error(&cmd_run, "--batch-size must be 1..%d", RUNLOOP_MAX_BATCH);
+            bo.batch_size_given = 1;
             break;
         case OPT_RESUME:
             if (cli_parse_u64(optarg, "--resume", &resume_id, &err) || resume_id == 0)
@@ -206,15 +212,15 @@ static int run_run(int argc, char **argv)
         case OPT_MAX_LENGTH:
             if (cli_parse_u64(optarg, "--max-length", &v, &err))
                 return cli_usage_error(&cmd_run, "%s", err.msg);
-            rto.max_length = (int64_t)v;
+            bo.rt.max_length = (int64_t)v;
             break;
         case OPT_BOS:
             if (strcmp(optarg, "auto") == 0)
-                rto.bos = RUNTIME_BOS_AUTO;
+                bo.rt.bos = RUNTIME_BOS_AUTO;
             else if (strcmp(optarg, "always") == 0)
-                rto.bos = RUNTIME_BOS_ALWAYS;
+                bo.rt.bos = RUNTIME_BOS_ALWAYS;
             else if (strcmp(optarg, "never") == 0)
-                rto.bos = RUNTIME_BOS_NEVER;
+                bo.rt.bos = RUNTIME_BOS_NEVER;
             else
                 return cli_usage_error(&cmd_run, "--bos must be auto, always or never");
             break;
@@ -223,16 +229,25 @@ static int run_run(int argc, char **argv)
                 return cli_usage_error(&cmd_run, "%s", err.msg);
             break;
         case 'h': return cli_help(&cmd_run);
-        default: return cli_option_error(&cmd_run, c, argv);
+        default:
+            if (c >= BACKEND_OPT_FIRST && c < BACKEND_OPT_LAST) {
+                if (backend_parse_option(&bo, c, optarg, &err))
+                    return cli_usage_error(&cmd_run, "%s", err.msg);
+                break;
+            }
+            return cli_option_error(&cmd_run, c, argv);
         }
     }
     if (optind < argc)
         return cli_usage_error(&cmd_run, "unexpected argument '%s'", argv[optind]);
-    if (model_path == NULL)
-        return cli_usage_error(&cmd_run, "missing --model PATH");
-    if (strncmp(model_path, "http://", 7) == 0 || strncmp(model_path, "https://", 8) == 0)
-        return cli_usage_error(&cmd_run, "remote endpoints are not supported yet; --model takes a checkpoint "
-                               "directory or a .gguf file");
+    if (bo.path == NULL && !backend_is_remote(&bo))
+        return cli_usage_error(&cmd_run, "missing --model PATH or URL");
+    const char *model_path = bo.path ? bo.path : bo.urls[0];
+    bo.ep.seed = seed;
+    if (backend_is_remote(&bo) && !bo.batch_size_given) /* keep --concurrency requests in flight */
+        batch = bo.ep.http.concurrency * 4 > 32 ? bo.ep.http.concurrency * 4 : 32;
+    if (batch > RUNLOOP_MAX_BATCH)
+        batch = RUNLOOP_MAX_BATCH;
     const struct task *tasks[REGISTRY_MAX_SELECTED];
     size_t n_tasks = 0, n_settings = 0;
     int settings[RUN_MAX_SHOT_SETTINGS];
@@ -256,17 +271,22 @@ static int run_run(int argc, char **argv)
     rc = store_open(db_path, STORE_MODE_WRITE, 0, &st, &err);
     if (rc)
         goto out;
-    fprintf(stderr, "glam-eval: loading %s (hashing its files for the model identity)\n", model_path);
-    rc = runtime_open(model_path, &rto, &m, &err);
+    fprintf(stderr, backend_is_remote(&bo) ? "glam-eval: connecting to %s (asking the model id and probing "
+                    "echo)\n" : "glam-eval: loading %s (hashing its files for the model identity)\n", model_path);
+    rc = backend_open(&bo, &m, &err);
     if (rc)
         goto out;
     have_model = 1;
     struct model_info info;
     m.ops->info(m.self, &info, &err);
-    struct store_model sm = {.identity_hash = info.identity, .kind = STORE_MODEL_LOCAL, .name = info.name,
-                             .architecture = info.architecture, .n_params = info.n_params,
-                             .n_active_params = info.n_active_params, .flops_per_token = info.flops_per_token,
-                             .dtype = info.dtype};
+    if (endpoint_is(&m)) /* fail loglikelihood tasks before any work when the server cannot score them */
+        for (size_t t = 0; t < n_tasks && rc == GE_OK; t++)
+            if (tasks[t]->kind == TASK_MULTIPLE_CHOICE && endpoint_check_loglikelihood(&m, &err) != GE_OK)
+                rc = ge_error_prefix(&err, "task %s: ", tasks[t]->name);
+    if (rc)
+        goto out;
+    struct store_model sm;
+    backend_store_model(&m, &info, &sm);
     int64_t model_id = 0;
     rc = store_put_model(st, &sm, &model_id, &err);
     if (rc)
@@ -303,11 +323,19 @@ static int run_run(int argc, char **argv)
     loop.batch_size = (size_t)batch;
     loop.progress_out = stderr;
     loop.stop = &stop_requested;
+    /* Three phases, so the requests of all tasks are pooled (runloop_execute_pool): store every task run's
+     * requests, answer them all, then score each task. Each phase is resumable on its own: the store is the
+     * work list. The evaluation splits stay loaded for scoring; few-shot pools are released once used. */
+    struct dataset *evals = xcalloc(n_tasks ? n_tasks : 1, sizeof *evals);
+    struct evaluate_spec *specs = xcalloc(n_tasks * n_settings + 1, sizeof *specs);
+    struct runloop_task *pooled = xcalloc(n_tasks * n_settings + 1, sizeof *pooled);
+    char (*labels)[96] = xcalloc(n_tasks * n_settings + 1, sizeof *labels);
+    size_t n_specs = 0;
     for (size_t t = 0; t < n_tasks && rc == GE_OK; t++) {
         const struct task *task = tasks[t];
-        struct dataset eval, pool_ds;
+        struct dataset pool_ds;
         memset(&pool_ds, 0, sizeof pool_ds);
-        rc = dataset_load(task, data_dir, task->eval_split, strict, stderr, &eval, &err);
+        rc = dataset_load(task, data_dir, task->eval_split, strict, stderr, &evals[t], &err);
         if (rc == GE_ERR_NOTFOUND && skip_missing) {
             fprintf(stderr, "glam-eval: skipping %s: %s\n", task->name, err.msg);
             rc = GE_OK;
@@ -315,35 +343,57 @@ static int run_run(int argc, char **argv)
         }
         if (rc)
             break;
-        const struct dataset *pool = &eval;
+        const struct dataset *pool = &evals[t];
         if (strcmp(task->fewshot_split, task->eval_split) != 0) {
             rc = dataset_load(task, data_dir, task->fewshot_split, strict, stderr, &pool_ds, &err);
             pool = &pool_ds;
         }
         for (size_t s = 0; s < n_settings && rc == GE_OK; s++) {
             int k = settings[s] < 0 ? task->glam_shots : settings[s];
-            struct evaluate_spec spec = {.task = task, .eval = &eval, .pool = pool, .n_shots = k, .seed = seed,
-                                         .limit = (size_t)limit, .shard_index = shard_index,
-                                         .shard_count = shard_count, .started_at = clock_iso8601_now(now),
-                                         .count_tokens = runtime_count_tokens, .count_ctx = &m,
-                                         .max_tokens = runtime_max_length(&m)};
-            struct run_row *row = &rows[n_rows];
-            rc = evaluate_task(st, run_id, info.identity, &m, &spec, &loop, &row->res, &err);
+            struct evaluate_spec *spec = &specs[n_specs];
+            *spec = (struct evaluate_spec){.task = task, .eval = &evals[t], .pool = pool, .n_shots = k,
+                                           .seed = seed, .limit = (size_t)limit, .shard_index = shard_index,
+                                           .shard_count = shard_count, .started_at = clock_iso8601_now(now),
+                                           .count_tokens = backend_count_tokens(&m), .count_ctx = &m,
+                                           .max_tokens = backend_max_length(&m)};
+            struct run_row *row = &rows[n_specs];
+            rc = evaluate_prepare(st, run_id, spec, &pooled[n_specs].task_run_id, &row->res, &err);
             if (rc == GE_OK) {
                 row->task = task;
                 row->shots = k;
                 row->setting = (int)s;
-                n_rows++;
-                fprintf(stderr, "glam-eval: %s %d-shot: %s = %.4f (n=%zu, %zu not scored; %llu requests from the "
-                        "model, %llu cached; %zu prompts dropped shots to fit the window)\n", task->name, k,
-                        row->res.metric, row->res.value, row->res.n, row->res.n_failed,
-                        (unsigned long long)row->res.n_from_model, (unsigned long long)row->res.n_from_cache,
-                        row->res.n_fewer_shots);
+                snprintf(labels[n_specs], sizeof labels[n_specs], "%s %d-shot", task->name, k);
+                pooled[n_specs].label = labels[n_specs];
+                spec->pool = NULL; /* released below; scoring reads only the evaluation split */
+                n_specs++;
             }
         }
-        dataset_release(&eval);
         dataset_release(&pool_ds);
     }
+    if (rc == GE_OK)
+        rc = runloop_execute_pool(st, info.identity, &m, &loop, pooled, n_specs, &err);
+    for (size_t i = 0; i < n_specs && rc == GE_OK; i++) {
+        struct run_row *row = &rows[i];
+        size_t n_fewer = row->res.n_fewer_shots;
+        rc = evaluate_finish(st, pooled[i].task_run_id, &specs[i], &row->res, &err);
+        row->res.n_fewer_shots = n_fewer;
+        row->res.n_from_model = pooled[i].stats.n_from_model;
+        row->res.n_from_cache = pooled[i].stats.n_from_cache;
+        if (rc == GE_OK) {
+            n_rows++;
+            fprintf(stderr, "glam-eval: %s %d-shot: %s = %.4f (n=%zu, %zu not scored; %llu requests from the "
+                    "model, %llu cached; %zu prompts dropped shots to fit the window)\n", row->task->name,
+                    row->shots, row->res.metric, row->res.value, row->res.n, row->res.n_failed,
+                    (unsigned long long)row->res.n_from_model, (unsigned long long)row->res.n_from_cache,
+                    row->res.n_fewer_shots);
+        }
+    }
+    for (size_t t = 0; t < n_tasks; t++)
+        dataset_release(&evals[t]);
+    free(evals);
+    free(specs);
+    free(pooled);
+    free(labels);
     if (rc == GE_OK)
         rc = store_set_run_status(st, run_id, STORE_RUN_FINISHED, clock_iso8601_now(now), &err);
     else if (run_id)
@@ -355,6 +405,7 @@ out:
     if (have_model)
         m.ops->free(m.self);
     store_close(st);
+    backend_options_release(&bo);
     free(args);
     free(rows);
     if (rc && stop_requested && run_id) {
@@ -368,7 +419,7 @@ out:
 const struct command cmd_run = {
     .name = "run",
     .summary = "evaluate a model on GLaM's tasks (zero/one/few-shot) into the results database",
-    .usage = "usage: glam-eval run --model PATH [--tasks all|nlg|nlu|LIST] [--shots 0,1,few|N,...] [--limit N]\n"
+    .usage = "usage: glam-eval run --model PATH|URL [--tasks all|nlg|nlu|LIST] [--shots 0,1,few|N,...] [--limit N]\n"
              "                     [--seed S] [--db FILE] [--data-dir DIR] [--batch-size N] [--resume RUN_ID]\n"
              "                     [--strict] [--skip-missing] [--max-length N] [--bos auto|always|never]\n"
              "                     [--shard I/N]\n"
@@ -376,14 +427,19 @@ const struct command cmd_run = {
              "Evaluates the checkpoint at PATH (a Hugging Face directory or a .gguf file) on the selected tasks at\n"
              "each shot setting (\"few\" = GLaM's K for the task), storing every request, response, per-example score\n"
              "and metric in the database (default ./glam-eval.db), then prints the table. Data comes from\n"
-             "DIR/<task>/<split>.jsonl (--data-dir, else $GLAM_EVAL_DATA, else ./data); `glam-eval tasks` lists\n"
-             "what each task needs. Few-shot examples depend only on (seed, task, document id).\n"
+             "DIR/<task>/<split>.jsonl (--data-dir, else $GLAM_EVAL_DATA, else ./data) or, when that is absent,\n"
+             "the task's official release files (docs/data-formats.md); `glam-eval tasks` lists what each task\n"
+             "reads. Few-shot examples depend only on (seed, task, document id).\n"
              "A run stopped for any reason (Ctrl-C, kill -9) resumes with --resume RUN_ID and the same options:\n"
              "finished requests are never asked again, and the results equal an uninterrupted run's.\n"
              "  --limit N        evaluate the first N documents of each task\n"
              "  --skip-missing   skip tasks whose data is absent (default: an error naming the expected file)\n"
-             "  --strict         a malformed dataset record is an error (default: reported and skipped)\n"
+             "  --strict         a malformed dataset record is an error (default: reported with file and line,\n"
+             "                   skipped, and counted in the task run's metric_variants as skipped_records)\n"
              "  --shard I/N      evaluate only documents k (after --limit) with k mod N == I; metrics are partial\n"
-             "                   until 'glam-eval merge' combines the N shards' databases\n",
+             "                   until 'glam-eval merge' combines the N shards' databases\n"
+             "  --batch-size N   requests per model call and per database transaction (default 32; with endpoints\n"
+             "                   4 x --concurrency)\n"
+             BACKEND_USAGE,
     .run = run_run,
 };

@@ -1,0 +1,284 @@
+/* endpoint_parse.c — OpenAI-compatible completions and models responses into our structs (contracts and the format
+ * in endpoint_parse.h). Every array length, type and index is checked before use; a response that fails any check
+ * is rejected as a whole, so a malformed or truncated answer can never become a score. */
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/xalloc.h"
+#include "model/endpoint_parse.h"
+
+static void choice_release(struct endpoint_choice *c)
+{
+    free(c->text);
+    free(c->token_logprobs);
+    free(c->top_max);
+    free(c->text_offset);
+    memset(c, 0, sizeof *c);
+}
+
+void endpoint_completion_release(struct endpoint_completion *c)
+{
+    for (size_t i = 0; i < c->n_choices; i++)
+        choice_release(&c->choices[i]);
+    free(c->choices);
+    memset(c, 0, sizeof *c);
+}
+
+/* Reads choice k's logprobs object into ch. */
+static int parse_logprobs(const cJSON *lp, size_t k, struct endpoint_choice *ch, struct ge_error *err)
+{
+    const cJSON *tl = cJSON_GetObjectItemCaseSensitive(lp, "token_logprobs");
+    const cJSON *top = cJSON_GetObjectItemCaseSensitive(lp, "top_logprobs");
+    const cJSON *off = cJSON_GetObjectItemCaseSensitive(lp, "text_offset");
+    if (!cJSON_IsArray(tl))
+        return ge_error_set(err, GE_ERR_FORMAT, "choice %zu: logprobs.token_logprobs is not an array", k);
+    size_t n = (size_t)cJSON_GetArraySize(tl);
+    if (n > ENDPOINT_MAX_TOKENS_PER_CHOICE)
+        return ge_error_set(err, GE_ERR_LIMIT, "choice %zu: %zu tokens exceed the limit", k, n);
+    if (top && !cJSON_IsNull(top) && (!cJSON_IsArray(top) || (size_t)cJSON_GetArraySize(top) != n))
+        return ge_error_set(err, GE_ERR_FORMAT, "choice %zu: logprobs.top_logprobs has %d entries, token_logprobs "
+                            "%zu", k, cJSON_IsArray(top) ? cJSON_GetArraySize(top) : -1, n);
+    if (off && !cJSON_IsNull(off) && (!cJSON_IsArray(off) || (size_t)cJSON_GetArraySize(off) != n))
+        return ge_error_set(err, GE_ERR_FORMAT, "choice %zu: logprobs.text_offset has %d entries, token_logprobs "
+                            "%zu", k, cJSON_IsArray(off) ? cJSON_GetArraySize(off) : -1, n);
+    ch->n_tokens = n;
+    ch->token_logprobs = xcalloc(n + 1, sizeof *ch->token_logprobs);
+    ch->top_max = xcalloc(n + 1, sizeof *ch->top_max);
+    if (cJSON_IsArray(off))
+        ch->text_offset = xcalloc(n + 1, sizeof *ch->text_offset);
+    const cJSON *t = tl->child;
+    const cJSON *p = cJSON_IsArray(top) ? top->child : NULL;
+    const cJSON *o = cJSON_IsArray(off) ? off->child : NULL;
+    for (size_t i = 0; i < n; i++, t = t->next) {
+        if (cJSON_IsNumber(t))
+            ch->token_logprobs[i] = t->valuedouble;
+        else if (cJSON_IsNull(t))
+            ch->token_logprobs[i] = NAN;
+        else
+            return ge_error_set(err, GE_ERR_FORMAT, "choice %zu: logprobs.token_logprobs[%zu] is not a number", k, i);
+        ch->top_max[i] = NAN;
+        if (p) {
+            if (cJSON_IsObject(p)) {
+                const cJSON *e;
+                cJSON_ArrayForEach(e, p)
+                {
+                    if (!cJSON_IsNumber(e))
+                        return ge_error_set(err, GE_ERR_FORMAT, "choice %zu: logprobs.top_logprobs[%zu] holds a "
+                                            "value that is not a number", k, i);
+                    if (isnan(ch->top_max[i]) || e->valuedouble > ch->top_max[i])
+                        ch->top_max[i] = e->valuedouble;
+                }
+            } else if (!cJSON_IsNull(p)) {
+                return ge_error_set(err, GE_ERR_FORMAT, "choice %zu: logprobs.top_logprobs[%zu] is not an object or "
+                                    "null", k, i);
+            }
+            p = p->next;
+        }
+        if (o) {
+            if (!cJSON_IsNumber(o) || o->valuedouble < 0 || o->valuedouble != floor(o->valuedouble) ||
+                o->valuedouble > 9e15)
+                return ge_error_set(err, GE_ERR_FORMAT, "choice %zu: logprobs.text_offset[%zu] is not a whole number "
+                                    ">= 0", k, i);
+            ch->text_offset[i] = (int64_t)o->valuedouble;
+            if (i > 0 && ch->text_offset[i] < ch->text_offset[i - 1])
+                return ge_error_set(err, GE_ERR_FORMAT, "choice %zu: logprobs.text_offset decreases at %zu", k, i);
+            o = o->next;
+        }
+    }
+    ch->has_logprobs = 1;
+    return GE_OK;
+}
+
+int endpoint_parse_completion(const char *body, size_t len, size_t want_choices, int need_logprobs,
+                              struct endpoint_completion *out, struct ge_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->completion_tokens = -1;
+    int rc = GE_OK;
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    if (!cJSON_IsObject(root)) {
+        rc = ge_error_set(err, GE_ERR_FORMAT, "response is not a JSON object (%zu bytes%s)", len,
+                          root ? "" : ", malformed or truncated JSON");
+        goto out;
+    }
+    const cJSON *choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
+    if (!cJSON_IsArray(choices)) {
+        rc = ge_error_set(err, GE_ERR_FORMAT, "response has no \"choices\" array");
+        goto out;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(choices);
+    if (n != want_choices || n > ENDPOINT_MAX_CHOICES) {
+        rc = ge_error_set(err, GE_ERR_FORMAT, "response has %zu choices, the request asked for %zu", n, want_choices);
+        goto out;
+    }
+    out->choices = xcalloc(n + 1, sizeof *out->choices);
+    out->n_choices = n;
+    unsigned char *seen = xcalloc(n + 1, 1);
+    size_t pos = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, choices)
+    {
+        const cJSON *idx = cJSON_GetObjectItemCaseSensitive(c, "index");
+        size_t k = pos;
+        if (idx) {
+            if (!cJSON_IsNumber(idx) || idx->valuedouble < 0 || idx->valuedouble >= (double)n ||
+                idx->valuedouble != floor(idx->valuedouble)) {
+                rc = ge_error_set(err, GE_ERR_FORMAT, "choices[%zu].index is not a whole number below %zu", pos, n);
+                break;
+            }
+            k = (size_t)idx->valuedouble;
+        }
+        if (seen[k]) {
+            rc = ge_error_set(err, GE_ERR_FORMAT, "choices[%zu]: index %zu appears twice", pos, k);
+            break;
+        }
+        seen[k] = 1;
+        struct endpoint_choice *ch = &out->choices[k];
+        const cJSON *text = cJSON_GetObjectItemCaseSensitive(c, "text");
+        if (text && !cJSON_IsString(text) && !cJSON_IsNull(text)) {
+            rc = ge_error_set(err, GE_ERR_FORMAT, "choice %zu: \"text\" is not a string", k);
+            break;
+        }
+        ch->text = xstrdup(cJSON_IsString(text) ? text->valuestring : "");
+        const cJSON *lp = cJSON_GetObjectItemCaseSensitive(c, "logprobs");
+        if (cJSON_IsObject(lp)) {
+            rc = parse_logprobs(lp, k, ch, err);
+            if (rc)
+                break;
+        }
+        if (need_logprobs && (!ch->has_logprobs || ch->n_tokens == 0)) {
+            rc = ge_error_set(err, GE_ERR_FORMAT, "choice %zu has no logprobs", k);
+            break;
+        }
+        pos++;
+    }
+    free(seen);
+    if (rc)
+        goto out;
+    const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
+    const cJSON *ct = cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens");
+    if (cJSON_IsNumber(ct) && ct->valuedouble >= 0 && ct->valuedouble < 9e15)
+        out->completion_tokens = (int64_t)ct->valuedouble;
+out:
+    cJSON_Delete(root);
+    if (rc)
+        endpoint_completion_release(out);
+    return rc;
+}
+
+int endpoint_parse_models(const char *body, size_t len, char **ids, size_t cap, size_t *n_ids, struct ge_error *err)
+{
+    *n_ids = 0;
+    int rc = GE_OK;
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
+    if (!cJSON_IsArray(data)) {
+        rc = ge_error_set(err, GE_ERR_FORMAT, "models response has no \"data\" array");
+        goto out;
+    }
+    const cJSON *m;
+    cJSON_ArrayForEach(m, data)
+    {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
+        if (!cJSON_IsString(id) || id->valuestring[0] == '\0') {
+            rc = ge_error_set(err, GE_ERR_FORMAT, "models response: data[%zu].id is not a non-empty string", *n_ids);
+            break;
+        }
+        if (*n_ids < cap)
+            ids[*n_ids] = xstrdup(id->valuestring);
+        (*n_ids)++;
+    }
+    if (rc)
+        for (size_t i = 0; i < *n_ids && i < cap; i++) {
+            free(ids[i]);
+            ids[i] = NULL;
+        }
+out:
+    cJSON_Delete(root);
+    return rc;
+}
+
+void endpoint_error_message(const char *body, size_t len, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (cap == 0 || body == NULL)
+        return;
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
+    const cJSON *msg = cJSON_IsObject(e) ? cJSON_GetObjectItemCaseSensitive(e, "message") : e;
+    if (!cJSON_IsString(msg))
+        msg = cJSON_GetObjectItemCaseSensitive(root, "detail");
+    if (!cJSON_IsString(msg))
+        msg = cJSON_GetObjectItemCaseSensitive(root, "message");
+    const char *s = cJSON_IsString(msg) ? msg->valuestring : body;
+    size_t n = cJSON_IsString(msg) ? strlen(s) : len;
+    if (n > cap - 1)
+        n = cap - 1;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    for (size_t i = 0; i < n; i++) /* one line in messages */
+        if (out[i] == '\n' || out[i] == '\r')
+            out[i] = ' ';
+    cJSON_Delete(root);
+}
+
+int endpoint_choice_loglik(const struct endpoint_choice *ch, size_t n_prompt, size_t n_cont, int64_t ctx_cp,
+                           int64_t prompt_cp, double *logprob, int64_t *n_scored, int *is_greedy, double **per_token,
+                           struct ge_error *err)
+{
+    size_t first, end;
+    if (per_token)
+        *per_token = NULL;
+    if (n_cont > 0) {
+        /* token ids were sent: max_tokens 0 returns n_prompt positions, max_tokens 1 one more (dropped) */
+        if (ch->n_tokens != n_prompt && ch->n_tokens != n_prompt + 1)
+            return ge_error_set(err, GE_ERR_FORMAT, "logprobs cover %zu tokens, the prompt has %zu (echo=true "
+                                "should return every prompt token)", ch->n_tokens, n_prompt);
+        if (n_cont >= n_prompt)
+            return ge_error_set(err, GE_ERR_USAGE, "continuation of %zu tokens leaves no context token in a prompt "
+                                "of %zu", n_cont, n_prompt);
+        first = n_prompt - n_cont;
+        end = n_prompt;
+    } else {
+        if (ch->text_offset == NULL)
+            return ge_error_set(err, GE_ERR_FORMAT, "logprobs.text_offset is missing; it is needed to split a text "
+                                "prompt (or give --tokenizer to send token ids)");
+        end = 0;
+        while (end < ch->n_tokens && ch->text_offset[end] < prompt_cp)
+            end++;
+        first = 0;
+        while (first < end && ch->text_offset[first] < ctx_cp)
+            first++;
+        if (first == end)
+            return ge_error_set(err, GE_ERR_FORMAT, "no token of the echoed prompt starts at or after the context's "
+                                "end (code point %lld): the server merged the continuation into the context's last "
+                                "token", (long long)ctx_cp);
+        if (first == 0)
+            return ge_error_set(err, GE_ERR_USAGE, "the continuation starts at the prompt's first token, which has no "
+                                "log-probability (give a context or --tokenizer)");
+    }
+    double sum = 0;
+    int greedy = 1;
+    for (size_t i = first; i < end; i++) {
+        double lp = ch->token_logprobs[i];
+        if (isnan(lp))
+            return ge_error_set(err, GE_ERR_FORMAT, "logprobs.token_logprobs[%zu] (a continuation token) is null", i);
+        if (isnan(ch->top_max[i]))
+            return ge_error_set(err, GE_ERR_FORMAT, "logprobs.top_logprobs[%zu] (a continuation token) is missing", i);
+        sum += lp;
+        if (lp != ch->top_max[i] && lp < ch->top_max[i])
+            greedy = 0;
+    }
+    *logprob = sum;
+    *n_scored = (int64_t)(end - first);
+    *is_greedy = greedy;
+    if (per_token) {
+        *per_token = xcalloc(end - first + 1, sizeof **per_token);
+        memcpy(*per_token, ch->token_logprobs + first, (end - first) * sizeof **per_token);
+    }
+    return GE_OK;
+}

@@ -1,0 +1,344 @@
+#!/usr/bin/env python3
+"""endpoint_fake_server.py — a small OpenAI-compatible /v1/completions server for glam-eval's endpoint tests,
+with fault injection. It has no model: log-probabilities are a deterministic function of the tokens, so the tests
+can compute every expected score themselves (endpoint_check.py imports the same functions).
+
+Tokens: a text prompt is split into pieces (leading whitespace + a run of non-space characters); a token-id prompt
+is its ids. Each token has a value v (the id, or a hash of the piece). The log-prob of token i >= 1 is
+    lp(i) = -(1 + ((v[i] * 31 + v[i-1] * 17) % 97) / 10)
+and its top_logprobs holds only itself (greedy) unless (v[i] + v[i-1]) % 3 == 0, when an "<alt>" token is 0.25
+more likely (not greedy). Generation emits " wK" words (K from the last prompt value), with "\\n" every 5th word,
+stopped at the earliest stop string (excluded), max_tokens words at most.
+
+Faults (--fault, comma-separated), applied to POST /v1/completions:
+  500, 429, stall, reset, truncated, badjson, wrongn   the FIRST attempt of each distinct request body fails that
+                                                       way (429 carries Retry-After: 1; stall sleeps 3 s first)
+  always500        every request answers 500
+  die_after=N      the process exits after answering N completions requests successfully
+  noecho           echo is ignored: logprobs cover only the generated token (as llama.cpp's server)
+  noecho400        a request with echo answers 400 "echo is not supported"
+  nomax0           max_tokens 0 answers 400 (the client must use 1 and drop the generated position)
+--require-key K    answers 401 unless "Authorization: Bearer K"
+--log FILE         one JSON line per completions request: attempt, status, prompts, time
+POST /control {"fault": "...", "require_key": K|null, "log": FILE}   switches all three at run time and forgets
+                   earlier attempts, so one server process serves every case of a test
+--port-file FILE   written with the port once listening (bind 127.0.0.1, port 0 = any free port)
+"""
+import argparse
+import hashlib
+import json
+import os
+import re
+import socket
+import struct
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MODEL_ID = "fake-model"
+
+
+def text_tokens(text):
+    """Pieces of a text prompt: each token is leading whitespace plus a run of non-space characters."""
+    return re.findall(r"\s*\S+|\s+", text)
+
+
+def piece_value(piece):
+    return sum((i + 1) * ord(c) for i, c in enumerate(piece)) % 1000
+
+
+def token_logprob(v, prev):
+    return -(1 + ((v * 31 + prev * 17) % 97) / 10)
+
+
+def is_greedy_pos(v, prev):
+    return (v + prev) % 3 != 0
+
+
+def prompt_tokens(prompt):
+    """(token strings, values, text_offsets in code points) of one prompt (text or token ids)."""
+    if isinstance(prompt, str):
+        toks = text_tokens(prompt)
+        offs, o = [], 0
+        for t in toks:
+            offs.append(o)
+            o += len(t)
+        return toks, [piece_value(t) for t in toks], offs
+    toks = ["<%d>" % i for i in prompt]
+    offs, o = [], 0
+    for t in toks:
+        offs.append(o)
+        o += len(t)
+    return toks, list(prompt), offs
+
+
+def generate_text(values, max_tokens, stop):
+    last = values[-1] if values else 0
+    words = []
+    for k in range(max_tokens):
+        words.append("\n" if k % 5 == 4 else " w%d" % ((last * 7 + k * 13) % 50))
+    text, n = "", 0
+    for w in words:
+        text += w
+        n += 1
+    cut = len(text)
+    for s in stop or []:
+        i = text.find(s)
+        if s and i >= 0:
+            cut = min(cut, i)
+    if cut < len(text):  # count the words before the stop
+        n = 0
+        acc = ""
+        for w in words:
+            if len(acc) + len(w) > cut:
+                break
+            acc += w
+            n += 1
+    return text[:cut], n
+
+
+def choice_for(prompt, body, faults):
+    toks, vals, offs = prompt_tokens(prompt)
+    max_tokens = int(body.get("max_tokens", 16))
+    echo = bool(body.get("echo", False)) and "noecho" not in faults
+    want_lp = body.get("logprobs") is not None
+    if want_lp:
+        lps = [None] + [token_logprob(vals[i], vals[i - 1]) for i in range(1, len(vals))]
+        tops = [None]
+        for i in range(1, len(vals)):
+            top = {toks[i]: lps[i]}
+            if not is_greedy_pos(vals[i], vals[i - 1]):
+                top["<alt>"] = lps[i] + 0.25
+            tops.append(top)
+        plen = offs[-1] + len(toks[-1]) if toks else 0
+        gen_t = ["<g>"] * max_tokens
+        gen_lp = [-0.5] * max_tokens
+        gen_top = [{"<g>": -0.5}] * max_tokens
+        gen_off = [plen] * max_tokens
+        if echo:
+            lp = {"tokens": toks + gen_t, "token_logprobs": lps + gen_lp, "top_logprobs": tops + gen_top,
+                  "text_offset": offs + gen_off}
+            text = (prompt if isinstance(prompt, str) else "".join(toks)) + "<g>" * max_tokens
+        else:
+            lp = {"tokens": gen_t, "token_logprobs": gen_lp, "top_logprobs": gen_top, "text_offset": gen_off}
+            text = "<g>" * max_tokens
+        return {"text": text, "logprobs": lp, "finish_reason": "length"}, max_tokens
+    text, n = generate_text(vals, max_tokens, body.get("stop"))
+    return {"text": text, "logprobs": None, "finish_reason": "stop"}, n
+
+
+class State:
+    def __init__(self, faults, die_after, require_key, log_path):
+        self.faults = faults
+        self.die_after = die_after
+        self.require_key = require_key
+        self.log_path = log_path
+        self.lock = threading.Lock()
+        self.attempts = {}
+        self.ok = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.total = 0
+
+    def log(self, rec):
+        if self.log_path:
+            with self.lock, open(self.log_path, "a") as f:
+                f.write(json.dumps(rec) + "\n")
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):  # quiet
+        pass
+
+    def send_json(self, code, obj, extra=None):
+        data = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def auth_ok(self):
+        st = self.server.state
+        if st.require_key is None:
+            return True
+        if self.headers.get("Authorization") == "Bearer " + st.require_key:
+            return True
+        st.log({"attempt": 0, "t": time.time(), "prompts": [], "status": 401, "fault": "401"})
+        self.send_json(401, {"error": {"message": "invalid api key"}})
+        return False
+
+    def do_GET(self):
+        st = self.server.state
+        if self.path == "/v1/stats":
+            with st.lock:
+                obj = {"total": st.total, "ok": st.ok, "max_in_flight": st.max_in_flight}
+            self.send_json(200, obj)
+            return
+        if self.path != "/v1/models":
+            self.send_json(404, {"error": {"message": "no such path"}})
+            return
+        if self.auth_ok():
+            self.send_json(200, {"object": "list", "data": [{"id": MODEL_ID, "object": "model"}]})
+
+    def do_POST(self):
+        st = self.server.state
+        n = int(self.headers.get("Content-Length", "0"))
+        raw = self.rfile.read(n)
+        if self.path == "/control":
+            c = json.loads(raw)
+            faults, die_after = parse_faults(c.get("fault", ""))
+            with st.lock:
+                st.faults, st.die_after = faults, die_after
+                st.require_key = c.get("require_key")
+                st.log_path = c.get("log")
+                st.attempts = {}
+                st.ok = 0
+            self.send_json(200, {"ok": True})
+            return
+        if self.path != "/v1/completions":
+            self.send_json(404, {"error": {"message": "no such path"}})
+            return
+        if not self.auth_ok():
+            return
+        with st.lock:
+            st.in_flight += 1
+            st.total += 1
+            st.max_in_flight = max(st.max_in_flight, st.in_flight)
+        try:
+            self.answer(raw)
+        finally:
+            with st.lock:
+                st.in_flight -= 1
+
+    def answer(self, raw):
+        st = self.server.state
+        faults = st.faults
+        key = hashlib.sha256(raw).hexdigest()
+        with st.lock:
+            attempt = st.attempts.get(key, 0) + 1
+            st.attempts[key] = attempt
+        body = json.loads(raw)
+        prompt = body.get("prompt")
+        prompts = prompt if isinstance(prompt, list) and prompt and isinstance(prompt[0], (str, list)) else [prompt]
+        rec = {"attempt": attempt, "t": time.time(), "prompts": prompts, "echo": bool(body.get("echo")),
+               "max_tokens": body.get("max_tokens")}
+        first = attempt == 1
+
+        def fail(status, obj, extra=None, name=None):
+            rec["status"] = status
+            rec["fault"] = name
+            st.log(rec)
+            self.send_json(status, obj, extra)
+
+        if "always500" in faults:
+            return fail(500, {"error": {"message": "always failing"}}, name="always500")
+        if first and "500" in faults:
+            return fail(500, {"error": {"message": "injected 500"}}, name="500")
+        if first and "429" in faults:
+            return fail(429, {"error": {"message": "slow down"}}, {"Retry-After": "1"}, name="429")
+        if first and "stall" in faults:
+            rec["fault"] = "stall"
+            rec["status"] = 0
+            st.log(rec)
+            time.sleep(3)
+            self.close_connection = True
+            return
+        if first and "reset" in faults:
+            rec["fault"] = "reset"
+            rec["status"] = 0
+            st.log(rec)
+            self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.request.close()
+            return
+        if body.get("echo") and "noecho400" in faults:
+            return fail(400, {"error": {"message": "echo is not supported"}}, name="noecho400")
+        if body.get("max_tokens") == 0 and "nomax0" in faults:
+            return fail(400, {"error": {"message": "max_tokens must be at least 1"}}, name="nomax0")
+        choices, n_gen = [], 0
+        for i, p in enumerate(prompts):
+            c, k = choice_for(p, body, faults)
+            c["index"] = i
+            choices.append(c)
+            n_gen += k
+        obj = {"id": "cmpl-fake", "object": "text_completion", "model": body.get("model"), "choices": choices,
+               "usage": {"completion_tokens": n_gen}}
+        if first and "wrongn" in faults:
+            obj["choices"] = choices + [dict(choices[0], index=len(choices))]
+            return fail(200, obj, name="wrongn")
+        data = json.dumps(obj).encode()
+        if first and "badjson" in faults:
+            rec["fault"] = "badjson"
+            rec["status"] = 200
+            st.log(rec)
+            half = data[: len(data) // 2]
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(half)))
+            self.end_headers()
+            self.wfile.write(half)
+            return
+        if first and "truncated" in faults:
+            rec["fault"] = "truncated"
+            rec["status"] = 200
+            st.log(rec)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            self.request.shutdown(socket.SHUT_RDWR)
+            return
+        rec["status"] = 200
+        st.log(rec)
+        self.send_json(200, obj)
+        with st.lock:
+            st.ok += 1
+            done = st.ok
+        if st.die_after and done >= st.die_after:
+            self.wfile.flush()
+            os._exit(0)
+
+
+def parse_faults(spec):
+    faults, die_after = set(), 0
+    for f in filter(None, spec.split(",")):
+        if f.startswith("die_after="):
+            die_after = int(f.split("=", 1)[1])
+        else:
+            faults.add(f)
+    return faults, die_after
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file")
+    ap.add_argument("--fault", default="")
+    ap.add_argument("--require-key")
+    ap.add_argument("--log")
+    a = ap.parse_args()
+    faults, die_after = parse_faults(a.fault)
+    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
+    srv.daemon_threads = True
+    srv.state = State(faults, die_after, a.require_key, a.log)
+    if a.port_file:
+        with open(a.port_file + ".tmp", "w") as f:
+            f.write(str(srv.server_address[1]))
+        os.replace(a.port_file + ".tmp", a.port_file)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

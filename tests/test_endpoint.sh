@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# test_endpoint.sh — the remote endpoint backend against a fault-injecting fake server (tests/endpoint_fake_server.py,
+# whose log-probabilities are a known function of the tokens, so tests/endpoint_check.py computes every expected
+# score independently). Covers: text and token-id prompts, generation with stop strings, a server that returns 500
+# then succeeds, 429 with Retry-After, stalls (timeout), connection resets, truncated transfers, malformed JSON, the
+# wrong number of choices, a server without prompt log-probs (fails at once, generation still works), max_tokens 0
+# refused, API keys (never printed or stored), retries exhausted, no retry on 401, a dead endpoint taken out of
+# rotation, and `glam-eval run` with faults and with a server that dies mid-run and is resumed: same scores as a
+# clean run, nothing answered twice. One fake server serves most cases (its faults are switched through POST
+# /control). Prints TAP. The `run` part skips without ../shared/data.
+set -u
+bin=${GLAM_EVAL_BIN:-./glam-eval}
+src=${TEST_SRCDIR:-.}
+shared=${GLAM_EVAL_SHARED:-../shared}
+server="$src/tests/endpoint_fake_server.py"
+check="python3 $src/tests/endpoint_check.py"
+command -v python3 >/dev/null 2>&1 || { echo "1..0 # SKIP python3 is not installed"; exit 0; }
+command -v curl >/dev/null 2>&1 || { echo "1..0 # SKIP the curl command is not installed"; exit 0; }
+tmp=$(mktemp -d) || exit 1
+spids=""
+cleanup() { for p in $spids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+n=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
+
+# start_server NAME PORT [server options...]: a fake server logging to $tmp/NAME.log; sets $port and $spid
+start_server() {
+    local name=$1 p=$2
+    shift 2
+    rm -f "$tmp/$name.port"
+    python3 "$server" --port "$p" --port-file "$tmp/$name.port" --log "$tmp/$name.log" "$@" &
+    spid=$!
+    spids="$spids $spid"
+    for _ in $(seq 200); do [ -s "$tmp/$name.port" ] && break; sleep 0.1; done
+    port=$(cat "$tmp/$name.port" 2>/dev/null)
+}
+stop_server() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+# setfault FAULTS KEY LOGNAME: switches the main server's faults, required key ("" = none) and log file
+setfault() {
+    local key=null
+    [ -n "$2" ] && key="\"$2\""
+    curl -s -X POST --data "{\"fault\": \"$1\", \"require_key\": $key, \"log\": \"$tmp/$3.log\"}" \
+        "http://127.0.0.1:$mport/control" >/dev/null
+}
+count() { grep -c "$2" "$tmp/$1.log" 2>/dev/null || true; }
+fast="--retries 4 --timeout 1 --connect-timeout 2 --backoff 0.05"
+
+cat >"$tmp/reqs.jsonl" <<'EOF'
+{"context": "The capital of France is", "continuation": " Paris."}
+{"context": "Question: is the sky blue?\nAnswer: ", "continuation": "yes it is"}
+{"context": "Le café est", "continuation": " très chaud, naïve"}
+{"context": "1 2 3 4 5 6 7 8", "continuation": " 9 10 11"}
+{"context": "A", "continuation": " b c d e f g h i j k l"}
+EOF
+head -2 "$tmp/reqs.jsonl" >"$tmp/reqs2.jsonl"
+"$bin" init --preset 0.1B/64E --scale 0.05 --out "$tmp/glam" >/dev/null 2>&1
+tokf="$tmp/glam/tokenizer.json"
+$check split "$tmp/reqs.jsonl" "$tmp"
+: >"$tmp/ids.txt"
+for k in 0 1 2 3 4; do
+    printf '%s|%s\n' "$("$bin" tokenize --tokenizer "$tokf" --bos --text "$(cat "$tmp/ctx_$k")")" \
+        "$("$bin" tokenize --tokenizer "$tokf" --bos --text "$(cat "$tmp/all_$k")")" >>"$tmp/ids.txt"
+done
+$check expect "$tmp/reqs.jsonl" "$tmp/ids.txt" "$tmp" "Hello there" 12 $'\n'
+head -2 "$tmp/expect.txt" >"$tmp/expect2.txt"
+
+# ---- clean server: loglik (text), generate, token ids -------------------------------------------------------
+start_server main 0
+mport=$port
+url="http://127.0.0.1:$port/v1"
+setfault "" "" clean
+"$bin" loglik --model "$url" --requests "$tmp/reqs.jsonl" >"$tmp/out.txt" 2>"$tmp/err.txt"
+ok $? "loglik through the endpoint (text prompts)"
+cmp -s "$tmp/expect.txt" "$tmp/out.txt"; ok $? "log-likelihoods equal the independently computed ones exactly"
+grep -q '"echo": true, "max_tokens": 0' "$tmp/clean.log"; ok $? "loglikelihood requests use echo with max_tokens 0"
+"$bin" generate --model "$url" --prompt "Hello there" --max-tokens 12 --until $'\n' >"$tmp/gen.txt" 2>>"$tmp/err.txt"
+ok $? "generate through the endpoint"
+cmp -s "$tmp/gen.txt" "$tmp/gen.expect"; ok $? "generation text equals the expected one, cut at the stop string"
+"$bin" loglik --model "$url" --tokenizer "$tokf" --requests "$tmp/reqs.jsonl" >"$tmp/out_ids.txt" 2>>"$tmp/err.txt"
+ok $? "loglik with --tokenizer (token-id prompts)"
+cmp -s "$tmp/expect_ids.txt" "$tmp/out_ids.txt"; ok $? "token-id log-likelihoods split at the context's tokens exactly"
+grep -q '"prompts": \[\[256, ' "$tmp/clean.log"; ok $? "prompts went as token ids starting with BOS"
+setfault "" "" batch
+"$bin" loglik --model "$url" --prompts-per-request 3 --concurrency 4 --requests "$tmp/reqs.jsonl" \
+    >"$tmp/out_b.txt" 2>>"$tmp/err.txt"
+[ $? = 0 ] && cmp -s "$tmp/expect.txt" "$tmp/out_b.txt" && grep -q '"prompts": \["The capital.*", ".*", ".*"\]' \
+    "$tmp/batch.log"
+ok $? "--prompts-per-request 3 sends 3 prompts per request, same answers"
+
+# ---- faults that are retried: the answers stay exact ----------------------------------------------------------
+for fault in 500 429 stall reset truncated badjson wrongn; do
+    setfault "$fault" "" "f_$fault"
+    reqs="$tmp/reqs.jsonl" want="$tmp/expect.txt" least=5 # the probe's prompt is the first line's
+    case $fault in 429 | stall) reqs="$tmp/reqs2.jsonl" want="$tmp/expect2.txt" least=2 ;; esac
+    "$bin" loglik --model "$url" --model-name fake-model $fast --requests "$reqs" >"$tmp/out_$fault.txt" \
+        2>"$tmp/err_$fault.txt"
+    rc=$?
+    hits=$(count "f_$fault" "\"fault\": \"$fault\"")
+    [ "$rc" = 0 ] && cmp -s "$want" "$tmp/out_$fault.txt" && [ "$hits" -ge "$least" ]
+    ok $? "fault '$fault' on every first attempt ($hits injected): retried, exact answers"
+done
+grep -q "retry 1 of 4" "$tmp/err_500.txt"; ok $? "retries are reported on stderr"
+gap=$($check retry-gap "$tmp/f_429.log")
+case $gap in none | 0.[0-8]* | 0.9[0-4]*) false ;; *) true ;; esac
+ok $? "Retry-After: 1 is honoured (smallest gap ${gap} s)"
+
+# ---- a server without prompt log-probs: loglikelihood fails at once, generation works ---------------------------
+for fault in noecho noecho400; do
+    setfault "$fault" "" "n_$fault"
+    "$bin" loglik --model "$url" --requests "$tmp/reqs.jsonl" >/dev/null 2>"$tmp/err_$fault.txt"
+    rc=$?
+    grep -q "127.0.0.1:$port/v1: server does not return prompt log-probabilities (echo=true)" "$tmp/err_$fault.txt"
+    [ $? = 0 ] && [ "$rc" = 1 ] && [ "$(wc -l <"$tmp/n_$fault.log")" -le 2 ]
+    ok $? "$fault: loglik fails at once naming the server and echo=true (only the probe was sent)"
+    "$bin" generate --model "$url" --prompt "Hello there" --max-tokens 12 --until $'\n' \
+        >"$tmp/gen_$fault.txt" 2>/dev/null && cmp -s "$tmp/gen_$fault.txt" "$tmp/gen.expect"
+    ok $? "$fault: generation still works"
+done
+
+# ---- max_tokens 0 refused: max_tokens 1, generated position dropped ----------------------------------------------
+setfault nomax0 "" nomax0
+"$bin" loglik --model "$url" --requests "$tmp/reqs.jsonl" >"$tmp/out_nomax0.txt" 2>/dev/null &&
+    cmp -s "$tmp/expect.txt" "$tmp/out_nomax0.txt" && grep -q '"max_tokens": 1, "status": 200' "$tmp/nomax0.log"
+ok $? "a server refusing max_tokens 0 is asked with 1 and the generated position is dropped"
+
+# ---- API key ----------------------------------------------------------------------------------------------------
+key="sk-test-$$-d0n0tl0g"
+setfault "" "$key" key
+GE_TEST_KEY="$key" "$bin" loglik --model "$url" --api-key-env GE_TEST_KEY \
+    --requests "$tmp/reqs.jsonl" >"$tmp/out_key.txt" 2>"$tmp/err_key.txt" && cmp -s "$tmp/expect.txt" "$tmp/out_key.txt"
+ok $? "--api-key-env sends the key"
+setfault "" "$key" badkey
+GE_TEST_KEY="wrong-$key" "$bin" loglik --model "$url" --model-name fake-model $fast \
+    --api-key-env GE_TEST_KEY --requests "$tmp/reqs.jsonl" >/dev/null 2>"$tmp/err_badkey.txt"
+rc=$?
+[ "$rc" = 1 ] && grep -q "HTTP 401.*check --api-key-env" "$tmp/err_badkey.txt" && [ "$(count badkey 401)" = 1 ]
+ok $? "a wrong key fails with HTTP 401 after one attempt (4xx is not retried)"
+! grep -q "$key" "$tmp/err_key.txt" "$tmp/err_badkey.txt"; ok $? "the key never appears on stderr"
+"$bin" loglik --model "$url" --api-key-env GE_TEST_UNSET_VAR --requests "$tmp/reqs.jsonl" \
+    >/dev/null 2>"$tmp/err_nokey.txt"
+grep -q "GE_TEST_UNSET_VAR: that environment variable is not set" "$tmp/err_nokey.txt"
+ok $? "an unset --api-key-env variable is named"
+
+# ---- retries exhausted; dead endpoints ----------------------------------------------------------------------------
+setfault always500 "" always
+"$bin" loglik --model "$url" --model-name fake-model --retries 2 --backoff 0.05 --context "a b" --continuation " c" \
+    >/dev/null 2>"$tmp/err_always.txt"
+rc=$?
+[ "$rc" = 1 ] && grep -q "127.0.0.1:$port/v1/completions: request failed after 3 attempts; last error: HTTP 500" \
+    "$tmp/err_always.txt" && [ "$(count always '"status": 500')" = 3 ]
+ok $? "a server that always answers 500 fails after --retries with the URL and the status"
+dead=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+setfault "" "" live
+printf '# two replicas\nhttp://127.0.0.1:%s/v1\n\nhttp://127.0.0.1:%s/v1\n' "$dead" "$port" >"$tmp/urls.txt"
+"$bin" loglik --model "@$tmp/urls.txt" $fast --requests "$tmp/reqs.jsonl" >"$tmp/out_dead.txt" 2>"$tmp/err_dead.txt"
+rc=$?
+[ "$rc" = 0 ] && cmp -s "$tmp/expect.txt" "$tmp/out_dead.txt"; ok $? "a dead replica among two: exact answers"
+grep -q "127.0.0.1:$dead/v1: 3 connection failures in a row.*taken out of rotation" "$tmp/err_dead.txt"
+ok $? "the dead endpoint is taken out of rotation and reported"
+
+# ---- glam-eval run: faults, a server that dies, resume --------------------------------------------------------------
+data="$shared/data"
+if [ ! -d "$data/arc_easy" ] || [ ! -d "$data/lambada" ] || ! python3 -c 'import sqlite3' 2>/dev/null; then
+    for i in 1 2 3 4 5 6 7; do skip "../shared/data (arc_easy, lambada) or python3's sqlite3 is absent"; done
+else
+    ropts="--tasks arc_easy,lambada --shots 0,1 --limit 8 --data-dir $data --concurrency 8 $fast"
+    setfault "" "" rclean
+    "$bin" run --model "$url" $ropts --db "$tmp/ref.db" >"$tmp/ref.out" 2>"$tmp/ref.err"
+    ok $? "run on arc_easy and lambada through a clean server"
+
+    setfault "500,reset,truncated,wrongn" "$key" rfault
+    GE_TEST_KEY="$key" "$bin" run --model "$url" --api-key-env GE_TEST_KEY $ropts \
+        --db "$tmp/fault.db" >"$tmp/fault.out" 2>"$tmp/fault.err"
+    rc=$?
+    [ "$rc" = 0 ] && $check same-scores "$tmp/ref.db" "$tmp/fault.db" >/dev/null
+    ok $? "run through a faulty server ends with the clean run's scores"
+    ! grep -qaF "$key" "$tmp/fault.db" "$tmp/fault.err" "$tmp/fault.out"
+    ok $? "the API key is in neither the database nor the output"
+
+    setfault "noecho400" "" rnoecho
+    "$bin" run --model "$url" $ropts --db "$tmp/noecho.db" >/dev/null 2>"$tmp/noecho.err"
+    rc=$?
+    [ "$rc" = 1 ] && grep -q "task arc_easy: .*server does not return prompt log-probabilities" "$tmp/noecho.err" &&
+        [ "$(wc -l <"$tmp/rnoecho.log")" -le 2 ]
+    ok $? "run with a loglikelihood task on a server without echo fails before any work"
+
+    start_server rdie 0 --fault die_after=20
+    rport=$port
+    "$bin" run --model "http://127.0.0.1:$rport/v1" $ropts --batch-size 8 --retries 1 --db "$tmp/die.db" \
+        >/dev/null 2>"$tmp/die.err"
+    rc=$?
+    wait "$spid" 2>/dev/null
+    [ "$rc" = 1 ] && grep -q "127.0.0.1:$rport/v1/completions: request failed after 2 attempts" "$tmp/die.err"
+    ok $? "a server that dies mid-run fails the run with a clear error"
+    cp "$tmp/die.db" "$tmp/die_phase1.db"
+    start_server rdie2 "$rport"
+    run_id=$(grep -o 'resume with: glam-eval run --resume [0-9]*' "$tmp/die.err" | grep -o '[0-9]*$')
+    "$bin" run --model "http://127.0.0.1:$rport/v1" $ropts --batch-size 8 --db "$tmp/die.db" --resume "$run_id" \
+        >/dev/null 2>"$tmp/die2.err"
+    rc=$?
+    [ "$rc" = 0 ] && $check same-scores "$tmp/ref.db" "$tmp/die.db" >/dev/null
+    ok $? "the resumed run ends with the clean run's scores"
+    $check not-reasked "$tmp/die_phase1.db" "$tmp/rdie2.log" >"$tmp/reasked.txt"
+    ok $? "nothing stored before the failure was asked again ($(cat "$tmp/reasked.txt"))"
+    stop_server "$spid"
+fi
+echo "1..$n"
