@@ -8,11 +8,15 @@
  *      logits for the last token only): tokens/s and useful GFLOP/s (projections, causal attention, lm_head)
  *      as a fraction of 1.;
  *   3. tokens/s of 0.1B/64E (experts in every other layer, top-2) against the dense model, for the prompt and
- *      for one-token decoding steps, next to the ratio of activated parameters (what an ideal MoE would give).
+ *      for one-token decoding steps, next to the ratio of activated parameters (what an ideal MoE would give);
+ *   4. bare cblas_sgemm on the products of one MoE layer's experts with n * k / E rows each (what a prompt of
+ *      n tokens gives each expert on average), as GFLOP/s and as a fraction of 1.'s: how much of the MoE
+ *      model's shortfall is the BLAS at small row counts rather than routing, gathering or scattering.
  * Each repetition runs 1, the dense model and the MoE model back to back and the ratios are taken within it;
  * the medians over repetitions are printed, so load from other processes on a shared machine moves the
  * absolute figures more than the ratios.
- * The MoE model holds 6 * 64 * 3 * 768 * 3072 floats of experts (10.9 GB); --experts lowers that. */
+ * The MoE model holds 6 * 64 * 3 * 768 * 3072 floats of experts (10.9 GB); --experts lowers that, and --layers
+ * (fewer layers, for quick profiles) too. */
 #include "config.h"
 
 #include <cblas.h>
@@ -29,6 +33,7 @@ struct options {
     int64_t n_tokens;  /* prompt length */
     int64_t n_experts; /* experts of the MoE model; 0 skips it */
     int64_t n_decode;  /* decoding steps timed after the prompt */
+    int64_t n_layers;  /* layers of both models (12, the preset's; fewer for quick profiles) */
     int reps;
     int threads;       /* OpenBLAS threads; 0 keeps OpenBLAS's default */
 };
@@ -40,7 +45,7 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void glam_0p1b(struct model_config *c, int64_t n_experts)
+static void glam_0p1b(struct model_config *c, int64_t n_experts, int64_t n_layers)
 {
     memset(c, 0, sizeof *c);
     c->arch = MODEL_ARCH_GLAM;
@@ -48,7 +53,7 @@ static void glam_0p1b(struct model_config *c, int64_t n_experts)
     c->vocab_size = 32000;
     c->hidden_size = 768;
     c->intermediate_size = 3072;
-    c->n_layers = 12;
+    c->n_layers = n_layers;
     c->n_heads = 12;
     c->n_kv_heads = 12;
     c->head_dim = 64;
@@ -139,6 +144,27 @@ static double bare_layer(struct bare *b)
     return bare_run(b, b->M, b->M, 4) + bare_run(b, b->H, b->M, 2) + bare_run(b, b->M, b->H, 1);
 }
 
+/* Seconds of the products of one MoE layer's experts, bare: every expert of layer `layer` of t (F32 in memory)
+ * gets `rows` rows of b->x through its gate (when gated), up and down products, as moe_forward runs them; the
+ * FLOPs go to *flops. The expert weights are distinct matrices, read from memory as in the forward pass. */
+static double bare_experts(struct bare *b, const struct transformer *t, int64_t layer, int64_t rows, double *flops)
+{
+    const struct transformer_layer *L = &t->w.layers[layer];
+    const int64_t M = b->M, H = b->H, E = t->cfg.n_experts;
+    double t0 = now_s();
+    for (int64_t e = 0; e < E; e++) {
+        if (L->exp_gate != NULL)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)H, (int)M, 1.0f, b->x, (int)M,
+                        L->exp_gate[e].f32, (int)M, 0.0f, b->y, (int)H);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)H, (int)M, 1.0f, b->x, (int)M,
+                    L->exp_up[e].f32, (int)M, 0.0f, b->y, (int)H);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)M, (int)H, 1.0f, b->x, (int)H,
+                    L->exp_down[e].f32, (int)H, 0.0f, b->y, (int)M);
+    }
+    *flops = 2.0 * (double)E * (double)rows * (L->exp_gate != NULL ? 3.0 : 2.0) * (double)H * (double)M;
+    return now_s() - t0;
+}
+
 static double bare_layer_flops(const struct bare *b)
 {
     return 2.0 * (double)b->n * (4.0 * (double)b->M * b->M + 3.0 * (double)b->H * b->M);
@@ -217,7 +243,7 @@ static double runner_decode(struct runner *r)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-    *o = (struct options){.n_tokens = 512, .n_experts = 64, .n_decode = 16, .reps = 5, .threads = 0};
+    *o = (struct options){.n_tokens = 512, .n_experts = 64, .n_decode = 16, .n_layers = 12, .reps = 5, .threads = 0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (i + 1 < argc && strcmp(a, "--tokens") == 0)
@@ -228,17 +254,21 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->n_decode = atoll(argv[++i]);
         else if (i + 1 < argc && strcmp(a, "--reps") == 0)
             o->reps = atoi(argv[++i]);
+        else if (i + 1 < argc && strcmp(a, "--layers") == 0)
+            o->n_layers = atoll(argv[++i]);
         else if (i + 1 < argc && strcmp(a, "--threads") == 0)
             o->threads = atoi(argv[++i]);
         else {
             printf("usage: bench_forward [--tokens N (512)] [--experts E (64; 0 skips the MoE model)]\n"
-                   "                     [--decode N (16)] [--reps N (5)] [--threads N (OpenBLAS default)]\n");
+                   "                     [--decode N (16)] [--reps N (5)] [--threads N (OpenBLAS default)]\n"
+                   "                     [--layers L (12; even, for quicker profiles)]\n");
             return strcmp(a, "--help") == 0 ? 0 : 2;
         }
     }
     if (o->n_tokens < 1 || o->n_tokens > 8192 || o->n_experts < 0 || o->n_experts == 1 || o->n_decode < 0 ||
-        o->reps < 1 || o->reps > 100) {
-        fprintf(stderr, "bench_forward: --tokens must be in [1, 8192], --experts 0 or >= 2, --reps in [1, 100]\n");
+        o->reps < 1 || o->reps > 100 || o->n_layers < 2 || o->n_layers > 64 || o->n_layers % 2 != 0) {
+        fprintf(stderr, "bench_forward: --tokens must be in [1, 8192], --experts 0 or >= 2, --reps in [1, 100], "
+                "--layers even in [2, 64]\n");
         return 2;
     }
     return -1;
@@ -267,8 +297,8 @@ int main(int argc, char **argv)
         openblas_set_num_threads(o.threads);
     const int64_t n = o.n_tokens;
     struct model_config dense_cfg, moe_cfg;
-    glam_0p1b(&dense_cfg, 0);
-    glam_0p1b(&moe_cfg, o.n_experts);
+    glam_0p1b(&dense_cfg, 0, o.n_layers);
+    glam_0p1b(&moe_cfg, o.n_experts, o.n_layers);
     const int64_t M = dense_cfg.hidden_size, H = dense_cfg.intermediate_size, V = dense_cfg.vocab_size;
     const int64_t L = dense_cfg.n_layers;
     printf("bench_forward: GLaM 0.1B shape (M %lld, L %lld, heads %lld, H %lld, V %lld), prompt %lld tokens, "
@@ -305,6 +335,8 @@ int main(int argc, char **argv)
      * decoding, one right after the other, so that load from other processes hits all of them alike and the
      * ratios are taken within a repetition. */
     double r_vs_bare[101], r_moe[101], r_moe_dec[101], bare_gf[101], dense_tps[101], moe_tps[101];
+    double bare_exp_gf[101], r_bare_exp[101];
+    const int64_t exp_rows = n * moe_cfg.n_experts_per_tok / (o.n_experts > 0 ? o.n_experts : 1);
     double dense_dec[101], moe_dec[101];
     int k = 0;
     for (int rep = 0; rep <= o.reps; rep++) {
@@ -312,7 +344,9 @@ int main(int argc, char **argv)
         for (int64_t l = 0; l < L; l++)
             tb += bare_layer(&bare);
         double td = runner_prompt(&dense), dd = runner_decode(&dense);
-        double tm = 0, dm = 0;
+        double tm = 0, dm = 0, te = 0, fe = 0;
+        if (o.n_experts > 0 && exp_rows > 0)
+            te = bare_experts(&bare, moe.t, 1, exp_rows, &fe);
         if (o.n_experts > 0) {
             tm = runner_prompt(&moe);
             dm = runner_decode(&moe);
@@ -320,6 +354,8 @@ int main(int argc, char **argv)
         if (rep == 0)
             continue;
         bare_gf[k] = proj / tb * 1e-9;
+        bare_exp_gf[k] = te > 0 ? fe / te * 1e-9 : 0;
+        r_bare_exp[k] = te > 0 ? (fe / te) / (proj / tb) : 0;
         r_vs_bare[k] = ((proj + attn + head) / td) / (proj / tb);
         dense_tps[k] = (double)n / td;
         dense_dec[k] = dd;
@@ -350,6 +386,10 @@ int main(int argc, char **argv)
         if (o.n_decode > 0)
             printf("  MoE decode: %.1f ms/token; MoE/dense tokens/s = %.2f\n", median(moe_dec, k) * 1e3,
                    median(r_moe_dec, k));
+        if (exp_rows > 0)
+            printf("  bare cblas_sgemm on one MoE layer's %lld experts, %lld rows each: %.1f GFLOP/s = %.2f of the "
+                   "dense layer's products (the BLAS ceiling of MoE/dense, before routing and gathering)\n",
+                   (long long)o.n_experts, (long long)exp_rows, median(bare_exp_gf, k), median(r_bare_exp, k));
     }
     runner_release(&dense);
     runner_release(&moe);

@@ -60,7 +60,7 @@ void moe_forward(const struct model_config *cfg, const struct moe_weights *w, st
     const int64_t k = cfg->n_experts_per_tok;
     assert((w->gate != NULL) == (cfg->moe_expert_gated != 0));
 
-    kernel_linear(s->logits, x, w->router, n, M, E);
+    kernel_linear(s->logits, x, weight_matrix_f32(w->router, s->wbuf), n, M, E);
     for (int64_t r = 0; r < n; r++)
         moe_route(s->logits + r * E, E, k, cfg->router, cfg->norm_topk_prob, s->sel + r * k, s->sel_weight + r * k);
 
@@ -88,14 +88,14 @@ void moe_forward(const struct model_config *cfg, const struct moe_weights *w, st
         for (int64_t i = 0; i < cnt; i++)
             memcpy(s->xe + i * M, x + (int64_t)s->rows[first + i] * M, (size_t)M * sizeof *x);
         if (cfg->moe_expert_gated) {
-            kernel_linear(s->h1, s->xe, w->gate + e * H * M, cnt, M, H);
-            kernel_linear(s->h2, s->xe, w->up + e * H * M, cnt, M, H);
+            kernel_linear(s->h1, s->xe, weight_matrix_f32(&w->gate[e], s->wbuf), cnt, M, H);
+            kernel_linear(s->h2, s->xe, weight_matrix_f32(&w->up[e], s->wbuf), cnt, M, H);
             kernel_act_gated(s->h1, s->h2, cnt * H, cfg->act);
         } else {
-            kernel_linear(s->h1, s->xe, w->up + e * H * M, cnt, M, H);
+            kernel_linear(s->h1, s->xe, weight_matrix_f32(&w->up[e], s->wbuf), cnt, M, H);
             kernel_act_plain(s->h1, cnt * H, cfg->act);
         }
-        kernel_linear(s->ye, s->h1, w->down + e * M * H, cnt, H, M);
+        kernel_linear(s->ye, s->h1, weight_matrix_f32(&w->down[e], s->wbuf), cnt, H, M);
         for (int64_t i = 0; i < cnt; i++) {
             float wt = s->row_weight[first + i];
             float *o = out + (int64_t)s->rows[first + i] * M;

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "model/model_config.h"
+#include "model/weight_matrix.h"
 
 /* Writes to idx[0..k) the indices of the k largest values of x[0..n), largest first, ties lowest index first.
  * 1 <= k <= n. Cost O(n k). */
@@ -32,12 +33,13 @@ void moe_route(const float *logits, int64_t n_experts, int64_t k, enum model_rou
                int32_t *idx, float *weight);
 
 /* The weights of one MoE layer; all borrowed from struct transformer_layer. Invariant: gate is NULL exactly when
- * the config's moe_expert_gated is 0. */
+ * the config's moe_expert_gated is 0. Any matrix may be lazy (model/weight_matrix.h): it is converted into the
+ * scratch's wbuf right before its product, so only experts that received rows are converted. */
 struct moe_weights {
-    const float *router; /* (E, M) */
-    const float *gate;   /* (E, H, M), or NULL for plain experts */
-    const float *up;     /* (E, H, M) */
-    const float *down;   /* (E, M, H) */
+    const struct weight_matrix *router; /* (E, M) */
+    const struct weight_matrix *gate;   /* (E) gate_proj (H, M) per expert, or NULL for plain experts */
+    const struct weight_matrix *up;     /* (E) up_proj (H, M) */
+    const struct weight_matrix *down;   /* (E) down_proj (M, H) */
 };
 
 /* Scratch for moe_forward over up to cap_rows rows; owned by the caller (struct transformer_work). */
@@ -52,6 +54,8 @@ struct moe_scratch {
     float *ye;           /* (cap_rows, M) that expert's outputs */
     float *h1;           /* (cap_rows, H) */
     float *h2;           /* (cap_rows, H) */
+    float *wbuf;         /* float32 scratch for one lazy matrix (struct transformer.lazy_floats), or NULL when
+                            no matrix is lazy */
 };
 
 /* out (n, M) = sum over each row's chosen experts of weight * expert(x), for x (n, M), where expert(x) is

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "harness/sha256.h"
 #include "harness/strbuf.h"
@@ -55,6 +56,46 @@ static int read_tensor(void *ctx, const char *name, int n_dims, const int64_t *s
 static const float *view_tensor(void *ctx, const char *name, int n_dims, const int64_t *shape)
 {
     return weights_view_f32(ctx, name, (uint32_t)n_dims, shape);
+}
+
+static int view_raw_tensor(void *ctx, const char *name, int n_dims, const int64_t *shape, enum dtype *dtype,
+                           const void **data)
+{
+    return weights_view_raw(ctx, name, (uint32_t)n_dims, shape, dtype, data);
+}
+
+/* The mode: opt's, or for RUNTIME_WEIGHTS_AUTO the environment's GLAM_EVAL_WEIGHTS (auto, f32 or mapped) when
+ * set; another value is GE_ERR_USAGE naming the variable. */
+static int weights_mode(enum runtime_weights opt, enum runtime_weights *mode, struct ge_error *err)
+{
+    const char *env = getenv("GLAM_EVAL_WEIGHTS");
+    *mode = opt;
+    if (opt != RUNTIME_WEIGHTS_AUTO || env == NULL || strcmp(env, "auto") == 0 || *env == '\0')
+        return GE_OK;
+    if (strcmp(env, "f32") == 0)
+        *mode = RUNTIME_WEIGHTS_F32;
+    else if (strcmp(env, "mapped") == 0)
+        *mode = RUNTIME_WEIGHTS_MAPPED;
+    else
+        return ge_error_set(err, GE_ERR_USAGE, "GLAM_EVAL_WEIGHTS is \"%s\"; it must be auto, f32 or mapped", env);
+    return GE_OK;
+}
+
+/* 1 when tensors not stored as F32 should stay mapped and be converted on use (enum runtime_weights). */
+static int keep_mapped(const struct weights *w, enum runtime_weights mode)
+{
+    if (mode != RUNTIME_WEIGHTS_AUTO)
+        return mode == RUNTIME_WEIGHTS_MAPPED;
+    double copies = 0.0; /* bytes of the float32 copies a converting load makes */
+    for (size_t i = 0; i < weights_n_tensors(w); i++) {
+        struct weights_tensor t;
+        if (weights_tensor_at(w, i, &t, NULL) == GE_OK && t.dtype != DTYPE_F32)
+            copies += 4.0 * (double)t.n_elems;
+    }
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0)
+        return 0;
+    return copies > 0.5 * (double)pages * (double)page;
 }
 
 /* A file's identity: its SHA-256, or (cheap mode) a hash of its path, size and modification time. */
@@ -178,10 +219,15 @@ int runtime_open(const char *path, const struct runtime_options *opt_in, struct 
     if (weights_n_tensors(w) > 0 && weights_tensor_at(w, 0, &first, err) == GE_OK)
         snprintf(rt->info.dtype, sizeof rt->info.dtype, "%s", dtype_name(first.dtype));
     struct tensor_source src = {.ctx = w, .read_f32 = read_tensor, .view_f32 = opt.copy_weights ? NULL : view_tensor};
+    enum runtime_weights mode;
+    if ((rc = weights_mode(opt.weights_in_memory, &mode, err)) != GE_OK)
+        goto out;
+    if (!opt.copy_weights && keep_mapped(w, mode))
+        src.view_raw = view_raw_tensor;
     rc = transformer_load(&cfg, &src, &rt->t, err);
-    /* Views point into the mappings, so rt keeps w until runtime_free; a copying load needs no mapping after
-     * this, and w is freed on the way out as before. */
-    if (src.view_f32 != NULL) {
+    /* Views and lazy matrices point into the mappings, so rt keeps w until runtime_free; a copying load needs no
+     * mapping after this, and w is freed on the way out as before. */
+    if (src.view_f32 != NULL || src.view_raw != NULL) {
         rt->w = w;
         w = NULL;
     }
@@ -562,4 +608,15 @@ int runtime_count_tokens(void *m, const char *text, int64_t *n_tokens, struct ge
 int64_t runtime_max_length(const struct model *m)
 {
     return ((const struct runtime *)m->self)->max_length;
+}
+
+int runtime_encode_input(const struct model *m, const char *text, size_t len, struct token_ids *out,
+                         struct ge_error *err)
+{
+    return encode_text(m->self, text, len, 1, out, err);
+}
+
+int32_t runtime_prefix_token(const struct model *m)
+{
+    return ((const struct runtime *)m->self)->prefix_id;
 }

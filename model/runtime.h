@@ -28,6 +28,16 @@ enum runtime_bos {
     RUNTIME_BOS_NEVER,
 };
 
+/* Where tensors stored in another type than F32 (F16, BF16, GGUF quantised) live while the model runs; F32
+ * tensors are always used in place in the mapped files. docs/runtime.md has the memory model and timings. */
+enum runtime_weights {
+    RUNTIME_WEIGHTS_AUTO,   /* F32 when their float32 copies take at most half the physical memory
+                               (sysconf(_SC_PHYS_PAGES) * _SC_PAGESIZE; F32 when that is unknown), else MAPPED */
+    RUNTIME_WEIGHTS_F32,    /* converted to float32 at load: fastest, memory = the model in float32 */
+    RUNTIME_WEIGHTS_MAPPED, /* left in the mapped files and converted per use into one matrix of scratch: memory
+                               = mapped pages touched + scratch, one conversion per matrix per forward pass */
+};
+
 struct runtime_options {
     int64_t max_length;        /* context window in tokens; 0 = min(the model's, RUNTIME_DEFAULT_MAX_LENGTH) */
     int64_t max_batch_tokens;  /* tokens per forward pass (scratch size); 0 = 512 */
@@ -38,7 +48,11 @@ struct runtime_options {
                                   never for stored results) */
     int copy_weights;          /* 1: copy every tensor into owned F32 arrays at load; 0 (default): use F32
                                   tensors in place in the memory-mapped files (zero-copy; start-up and resident
-                                  memory follow the weights touched). For benchmarks and tests. */
+                                  memory follow the weights touched). For benchmarks and tests. Overrides
+                                  weights_in_memory (everything is copied to float32). */
+    enum runtime_weights weights_in_memory; /* RUNTIME_WEIGHTS_AUTO by default; with AUTO, the environment
+                                               variable GLAM_EVAL_WEIGHTS (auto, f32, mapped) decides when set,
+                                               and another value makes runtime_open fail (GE_ERR_USAGE) */
 };
 
 #define RUNTIME_DEFAULT_MAX_LENGTH 4096
@@ -64,6 +78,14 @@ void runtime_get_stats(const struct model *m, struct runtime_stats *out);
 int runtime_count_tokens(void *m, const char *text, int64_t *n_tokens, struct ge_error *err);
 /* The context window in tokens the backend uses (its --max-length). */
 int64_t runtime_max_length(const struct model *m);
+
+/* Encodes text as the start of a model input (the backend's BOS rule applied), appending to out; the ids the
+ * backend itself would feed for a generation prompt. And the token that stands for an empty context (BOS, else
+ * EOS). m must come from runtime_open. For `glam-eval serve` (model/server_api.c). */
+struct token_ids;
+int runtime_encode_input(const struct model *m, const char *text, size_t len, struct token_ids *out,
+                         struct ge_error *err);
+int32_t runtime_prefix_token(const struct model *m);
 
 /* The tokenizer and transformer behind a runtime backend (borrowed; for tokenize/inspect commands). */
 const struct tokenizer *runtime_tokenizer(const struct model *m);

@@ -133,7 +133,9 @@ struct transformer_work {
     float *scores;              /* (ATT_BLOCK_ROWS, cap_ctx) attention probabilities of one block */
     int32_t *bucket;            /* (cap_ctx) relative-bias bucket of each distance; NULL without the bias */
     float *logits;              /* (LOGIT_BLOCK_ROWS, V) logits for callbacks */
-    struct moe_scratch moe;     /* for cap_tokens rows; h1/h2 are the dense FFN's; all NULL for dense models */
+    float *wbuf;                /* (t->lazy_floats) one lazy matrix converted to float32; NULL when none is lazy */
+    struct moe_scratch moe;     /* for cap_tokens rows; h1/h2 are the dense FFN's, wbuf this wbuf; all NULL for
+                                   dense models */
     int64_t *entry_past;        /* per sequence of the current call: n_past at entry (grown as needed) */
     int64_t n_entry_cap;
 };
@@ -193,7 +195,10 @@ int transformer_work_new(const struct transformer *t, int64_t max_tokens, int64_
         for (int64_t d = 0; w->bucket != NULL && d < max_ctx; d++)
             w->bucket[d] = attention_rel_bucket(d, c->rel_num_buckets, c->rel_max_distance);
     }
+    if (t->lazy_floats > 0)
+        w->wbuf = work_alloc(t->lazy_floats, sizeof(float), &failed);
     if (E > 0) {
+        w->moe.wbuf = w->wbuf;
         w->moe.logits = work_alloc(n * E, sizeof(float), &failed);
         w->moe.sel = work_alloc(n * k, sizeof(int32_t), &failed);
         w->moe.sel_weight = work_alloc(n * k, sizeof(float), &failed);
@@ -221,7 +226,7 @@ void transformer_work_free(struct transformer_work *w)
     void *all[] = {w->x,         w->xb,         w->xb2,     w->q,        w->k,          w->v,
                    w->att,       w->h1,         w->h2,      w->rope_cos, w->rope_sin,   w->scores,
                    w->bucket,    w->logits,     w->moe.logits, w->moe.sel, w->moe.sel_weight, w->moe.start,
-                   w->moe.rows,  w->moe.row_weight, w->moe.xe, w->moe.ye, w->entry_past};
+                   w->moe.rows,  w->moe.row_weight, w->moe.xe, w->moe.ye, w->entry_past, w->wbuf};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         free(all[i]);
     free(w);
@@ -259,9 +264,12 @@ static void pass_layers(const struct transformer *t, struct transformer_work *w,
     const double eps = c->rms_norm_eps;
 
     for (int64_t s = 0; s < n_segs; s++) {
-        for (int64_t j = 0; j < segs[s].cnt; j++)
-            memcpy(w->x + (segs[s].row0 + j) * M, t->w.tok_embed + (int64_t)segs[s].seq->tokens[segs[s].off + j] * M,
-                   (size_t)M * sizeof(float));
+        for (int64_t j = 0; j < segs[s].cnt; j++) {
+            float *row = w->x + (segs[s].row0 + j) * M;
+            const float *e = weight_matrix_rows(&t->w.tok_embed, segs[s].seq->tokens[segs[s].off + j], 1, row);
+            if (e != row) /* float32 in memory; a lazy row was converted straight into place */
+                memcpy(row, e, (size_t)M * sizeof(float));
+        }
         if (c->posenc == MODEL_POS_ROPE)
             attention_rope_table(w->rope_cos + segs[s].row0 * (hd / 2), w->rope_sin + segs[s].row0 * (hd / 2),
                                  segs[s].seq->state->n_past, segs[s].cnt, hd, c->rope_theta);
@@ -271,9 +279,9 @@ static void pass_layers(const struct transformer *t, struct transformer_work *w,
         const struct transformer_layer *L = &t->w.layers[l];
 
         norm_rows(w->xb, w->x, L->attn_norm, n, M, eps);
-        kernel_linear(w->q, w->xb, L->wq, n, M, Q);
-        kernel_linear(w->k, w->xb, L->wk, n, M, K);
-        kernel_linear(w->v, w->xb, L->wv, n, M, K);
+        kernel_linear(w->q, w->xb, weight_matrix_f32(&L->wq, w->wbuf), n, M, Q);
+        kernel_linear(w->k, w->xb, weight_matrix_f32(&L->wk, w->wbuf), n, M, K);
+        kernel_linear(w->v, w->xb, weight_matrix_f32(&L->wv, w->wbuf), n, M, K);
         if (c->qk_norm) {
             norm_rows(w->q, w->q, L->q_norm, n, Q, eps);
             norm_rows(w->k, w->k, L->k_norm, n, K, eps);
@@ -302,18 +310,18 @@ static void pass_layers(const struct transformer *t, struct transformer_work *w,
             };
             attention_forward(&a);
         }
-        kernel_linear(w->xb2, w->att, L->wo, n, Q, M);
+        kernel_linear(w->xb2, w->att, weight_matrix_f32(&L->wo, w->wbuf), n, Q, M);
         add_rows(w->x, w->xb2, n * M);
 
         norm_rows(w->xb, w->x, L->ffn_norm, n, M, eps);
         if (c->is_moe_layer[l]) {
-            struct moe_weights mw = {L->router, L->exp_gate, L->exp_up, L->exp_down};
+            struct moe_weights mw = {&L->router, L->exp_gate, L->exp_up, L->exp_down};
             moe_forward(c, &mw, &w->moe, w->xb, n, w->xb2);
         } else {
-            kernel_linear(w->h1, w->xb, L->w_gate, n, M, H);
-            kernel_linear(w->h2, w->xb, L->w_up, n, M, H);
+            kernel_linear(w->h1, w->xb, weight_matrix_f32(&L->w_gate, w->wbuf), n, M, H);
+            kernel_linear(w->h2, w->xb, weight_matrix_f32(&L->w_up, w->wbuf), n, M, H);
             kernel_act_gated(w->h1, w->h2, n * H, c->act);
-            kernel_linear(w->xb2, w->h1, L->w_down, n, H, M);
+            kernel_linear(w->xb2, w->h1, weight_matrix_f32(&L->w_down, w->wbuf), n, H, M);
         }
         add_rows(w->x, w->xb2, n * M);
     }
@@ -322,6 +330,22 @@ static void pass_layers(const struct transformer *t, struct transformer_work *w,
         struct transformer_state *st = segs[s].seq->state;
         memcpy(st->tokens + st->n_past, segs[s].seq->tokens + segs[s].off, (size_t)segs[s].cnt * sizeof(int32_t));
         st->n_past += segs[s].cnt;
+    }
+}
+
+/* y (n, V) = x (n, M) . lm_head^T, one product per block of TRANSFORMER_LM_HEAD_BLOCK_ROWS vocabulary rows (its
+ * columns written in place, leading dimension V). A lazy lm_head is converted a block at a time into w->wbuf.
+ * In-memory lm_heads take the same blocks: OpenBLAS splits a product's columns among threads and tiles by the
+ * product's own width, so one product over all V columns and one per block can differ in the last bit; the
+ * same blocks on both paths keep a lazy model's logits bit for bit those of a converted one. */
+static void lm_head_product(const struct transformer *t, struct transformer_work *w, float *y, const float *x,
+                            int64_t n)
+{
+    const struct weight_matrix *h = &t->w.lm_head;
+    const int64_t M = t->cfg.hidden_size, V = t->cfg.vocab_size;
+    for (int64_t r0 = 0; r0 < V; r0 += TRANSFORMER_LM_HEAD_BLOCK_ROWS) {
+        int64_t rows = V - r0 < TRANSFORMER_LM_HEAD_BLOCK_ROWS ? V - r0 : TRANSFORMER_LM_HEAD_BLOCK_ROWS;
+        kernel_gemm(1, n, rows, M, 1.0f, x, M, weight_matrix_rows(h, r0, rows, w->wbuf), M, 0.0f, y + r0, V);
     }
 }
 
@@ -342,7 +366,7 @@ static int pass_logits(const struct transformer *t, struct transformer_work *w, 
         norm_rows(xr, w->x + (segs[s].row0 + lo - segs[s].off) * M, t->w.final_norm, hi - lo, M, c->rms_norm_eps);
         if (q->logits != NULL) {
             float *dst = q->logits + (lo - q->logits_from) * V;
-            kernel_linear(dst, xr, t->w.lm_head, hi - lo, M, V);
+            lm_head_product(t, w, dst, xr, hi - lo);
             for (int64_t i = lo; q->on_logits != NULL && i < hi; i++) {
                 int rc = q->on_logits(q->on_logits_ctx, i, dst + (i - lo) * V, err);
                 if (rc != GE_OK)
@@ -352,7 +376,7 @@ static int pass_logits(const struct transformer *t, struct transformer_work *w, 
         }
         for (int64_t b = lo; b < hi; b += LOGIT_BLOCK_ROWS) {
             int64_t rows = hi - b < LOGIT_BLOCK_ROWS ? hi - b : LOGIT_BLOCK_ROWS;
-            kernel_linear(w->logits, xr + (b - lo) * M, t->w.lm_head, rows, M, V);
+            lm_head_product(t, w, w->logits, xr + (b - lo) * M, rows);
             for (int64_t i = 0; i < rows; i++) {
                 int rc = q->on_logits(q->on_logits_ctx, b + i, w->logits + i * V, err);
                 if (rc != GE_OK)

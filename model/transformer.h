@@ -15,10 +15,10 @@
  *   logits = lm_head . (rmsnorm(x_L) * final_norm)           bias, causal mask, softmax(q.k / sqrt(head_dim))
  * where ffn is down(act(gate(x)) * up(x)) in dense layers and the routed sum of experts in MoE layers
  * (model/moe.h), each expert either such a gated FFN or, with moe_expert_gated 0 (GLaM), a plain
- * down(act(up(x))). Attention logits are always scaled by 1/sqrt(head_dim), also with the relative bias.
- * TODO: T5 itself does not scale (it folds 1/sqrt(head_dim) into the q weights); a GLaM checkpoint trained that
- * way needs its q_proj multiplied by sqrt(head_dim) at conversion, or a config switch here — settle it with the
- * checkpoint's documentation (docs/glam-checkpoint.md).
+ * down(act(up(x))). Attention logits are always scaled by 1/sqrt(head_dim), also with the relative bias (added
+ * after the scaling): that is the glam format's definition (docs/glam-checkpoint.md, "Attention"). T5-style
+ * checkpoints, which do not scale, convert by multiplying q_proj by sqrt(head_dim); there is deliberately no
+ * switch here.
  *
  * Two paths compute the same function:
  *   TRANSFORMER_PATH_FAST      — all new tokens of a call in one pass: every projection is one cblas_sgemm over
@@ -27,6 +27,17 @@
  *   TRANSFORMER_PATH_REFERENCE — one token at a time with plain loops and double accumulation
  *                                (model/transformer_ref.c); slow, kept as the reference the fast path is tested
  *                                against.
+ *
+ * Memory: weights come from a struct tensor_source (usually memory-mapped checkpoint files, model/weights.h).
+ * Float32 tensors are used in place (zero-copy) when the source can view them, experts included; other tensors
+ * are either copied to float32 at load, or, when the source offers view_raw, matrices stay in the source in their
+ * stored type and are converted to float32 on use into scratch owned by struct transformer_work: each layer
+ * matrix just before its product (one matrix at a time; MoE experts only for experts that received rows in the
+ * pass), the embedding one looked-up row at a time, lm_head in blocks of rows. The scratch is
+ * struct transformer.lazy_floats floats: the largest lazy matrix of a layer, and min(V, 4096) rows of a lazy
+ * lm_head.
+ * So peak memory is the mapped pages touched plus that scratch and the activations, not the model in float32;
+ * the cost is one conversion per matrix per pass (docs/runtime.md measures it).
  *
  * Threads: the fast path's products run on OpenBLAS's thread pool (set its size with OPENBLAS_NUM_THREADS or
  * openblas_set_num_threads); everything else runs on the calling thread, so a forward call never uses more
@@ -41,7 +52,9 @@
 #include <stdint.h>
 
 #include "harness/error.h"
+#include "model/dtype.h"
 #include "model/model_config.h"
+#include "model/weight_matrix.h"
 
 /* Where weights come from: an adapter over a checkpoint file (safetensors, GGUF) or a test generator.
  * Tensors must be in Hugging Face's layout. GGUF "llama"-family files (llama.cpp's converter) store the rows of
@@ -64,48 +77,65 @@ struct tensor_source {
      * errors. The memory stays owned by the source and must stay valid and unchanged for as long as the
      * struct transformer loaded from it lives. */
     const float *(*view_f32)(void *ctx, const char *name, int n_dims, const int64_t *shape);
+    /* Optional (may be NULL): for a 2-D tensor view_f32 did not offer, its stored bytes in place, so the loader
+     * can leave it in the source and convert it to float32 on use (struct weight_matrix, "lazy") instead of
+     * copying it at load. Returns 1 with *dtype and *data set when the tensor has exactly this shape, is stored
+     * row-major in HF layout (no GGUF q/k permutation) with every row a whole number of dtype blocks, and
+     * read_f32 would produce exactly dtype_to_f32 of those bytes; 0 otherwise (the loader then copies it through
+     * read_f32). The bytes must stay valid and unchanged for as long as the struct transformer lives. */
+    int (*view_raw)(void *ctx, const char *name, int n_dims, const int64_t *shape, enum dtype *dtype,
+                    const void **data);
 };
 
-/* One layer's weights. Pointers for parts the layer lacks are NULL: q_norm/k_norm without qk_norm, rel_bias with
- * RoPE, the dense FFN in MoE layers and the MoE tensors in dense layers. The const float * tensors either
- * borrow the source's memory (tensor_source.view_f32) or point into an array in struct transformer's owned
- * list; the float * ones (router, experts: one (E, ...) allocation each) are always owned by this layer.
- * Shapes use M = hidden_size, H = intermediate_size, E = n_experts, Q = n_heads * head_dim,
- * K = n_kv_heads * head_dim. */
+/* One layer's weights. Vectors (norms, relative bias) are float32 pointers, NULL for parts the layer lacks:
+ * q_norm/k_norm without qk_norm, rel_bias with RoPE. Matrices are struct weight_matrix (model/weight_matrix.h):
+ * float32 in memory (a view into the source, or a copy in struct transformer's owned list) or lazy (the source's
+ * stored bytes, converted on use); a matrix the layer lacks is all zero (f32 and raw NULL): the dense FFN in MoE
+ * layers, the router in dense ones. The expert arrays are owned by the layer (E entries each), NULL in dense
+ * layers (exp_gate also for plain experts). Shapes use M = hidden_size, H = intermediate_size, E = n_experts,
+ * Q = n_heads * head_dim, K = n_kv_heads * head_dim. */
 struct transformer_layer {
-    const float *attn_norm; /* (M) input_layernorm */
-    const float *wq;        /* (Q, M) */
-    const float *wk;        /* (K, M) */
-    const float *wv;        /* (K, M) */
-    const float *wo;        /* (M, Q) */
-    const float *q_norm;    /* (Q) RMSNorm weight over the whole q projection (OLMoE), or NULL */
-    const float *k_norm;    /* (K) RMSNorm weight over the whole k projection, or NULL */
-    const float *rel_bias;  /* (rel_num_buckets, n_heads) relative attention bias, or NULL */
-    const float *ffn_norm;  /* (M) post_attention_layernorm */
-    const float *w_gate;    /* (H, M) dense FFN gate_proj, or NULL */
-    const float *w_up;      /* (H, M) up_proj, or NULL */
-    const float *w_down;    /* (M, H) down_proj, or NULL */
-    float *router;          /* (E, M) MoE router, or NULL */
-    float *exp_gate;        /* (E, H, M) expert e's gate_proj at exp_gate + e*H*M, or NULL (also for plain experts) */
-    float *exp_up;          /* (E, H, M) */
-    float *exp_down;        /* (E, M, H) */
+    const float *attn_norm;           /* (M) input_layernorm */
+    struct weight_matrix wq;          /* (Q, M) */
+    struct weight_matrix wk;          /* (K, M) */
+    struct weight_matrix wv;          /* (K, M) */
+    struct weight_matrix wo;          /* (M, Q) */
+    const float *q_norm;              /* (Q) RMSNorm weight over the whole q projection (OLMoE), or NULL */
+    const float *k_norm;              /* (K) RMSNorm weight over the whole k projection, or NULL */
+    const float *rel_bias;            /* (rel_num_buckets, n_heads) relative attention bias, or NULL */
+    const float *ffn_norm;            /* (M) post_attention_layernorm */
+    struct weight_matrix w_gate;      /* (H, M) dense FFN gate_proj */
+    struct weight_matrix w_up;        /* (H, M) up_proj */
+    struct weight_matrix w_down;      /* (M, H) down_proj */
+    struct weight_matrix router;      /* (E, M) MoE router */
+    struct weight_matrix *exp_gate;   /* (E) expert e's gate_proj (H, M), or NULL (also for plain experts) */
+    struct weight_matrix *exp_up;     /* (E) (H, M) */
+    struct weight_matrix *exp_down;   /* (E) (M, H) */
 };
+
+/* Vocabulary rows per lm_head product: logits are computed one block of rows at a time, whether lm_head is in
+ * memory or lazy (then it is converted a block at a time: 4096 * M floats of scratch, 12 MB at M = 768). */
+#define TRANSFORMER_LM_HEAD_BLOCK_ROWS 4096
 
 struct transformer_weights {
-    const float *tok_embed;           /* (V, M) model.embed_tokens.weight */
+    struct weight_matrix tok_embed;   /* (V, M) model.embed_tokens.weight */
     struct transformer_layer *layers; /* (n_layers), owned */
     const float *final_norm;          /* (M) model.norm.weight */
-    const float *lm_head;             /* (V, M) lm_head.weight; == tok_embed when tie_word_embeddings */
+    struct weight_matrix lm_head;     /* (V, M) lm_head.weight; a copy of tok_embed when tie_word_embeddings */
 };
 
-/* A loaded model. Invariants: cfg passed transformer_check_config; every non-NULL weight has the shape above;
- * each const float * weight is either a view into the tensor source (borrowed) or one of owned[0..n_owned). */
+/* A loaded model. Invariants: cfg passed transformer_check_config; every weight present has the shape above;
+ * each float32 weight is either a view into the tensor source (borrowed) or one of owned[0..n_owned); each lazy
+ * matrix borrows the source's bytes; lazy_floats >= rows * cols of every lazy layer matrix, and
+ * >= min(V, TRANSFORMER_LM_HEAD_BLOCK_ROWS) * M with a lazy lm_head (converted a block of rows at a time). */
 struct transformer {
     struct model_config cfg;
     struct transformer_weights w;
     float **owned;           /* (n_owned) arrays copied at load for tensors the source could not view; owned */
     int64_t n_owned;
     int64_t owned_cap;
+    int64_t n_lazy;          /* matrices left in the source and converted on use (0 without view_raw) */
+    int64_t lazy_floats;     /* float32 scratch a forward pass needs for them (0 when n_lazy is 0) */
     int64_t n_params;        /* parameters held (tied embeddings counted once) */
     int64_t n_active_params; /* parameters one token uses (MoE: router + k experts), embedding lookup excluded */
 };
@@ -121,9 +151,10 @@ void transformer_count_params(const struct model_config *cfg, int64_t *n_total, 
 
 /* Allocates a model for cfg (copied) and reads every tensor the config calls for through src, under the
  * architecture's Hugging Face names (see transformer_load.c; GLaM's router is "mlp.router.weight", or
- * "mlp.gate.weight" when that is missing). Non-expert tensors that src->view_f32 can view are used in place
- * (zero-copy); the rest (always the routers and experts) are copied into arrays *out owns. On success free
- * *out with transformer_free; when src has view_f32, *out keeps pointers into src's memory, so that memory
+ * "mlp.gate.weight" when that is missing). Each tensor that src->view_f32 can view is used in place (zero-copy,
+ * experts and routers included); else each matrix that src->view_raw offers is left in the source and converted
+ * on use (lazy); everything else is copied into float32 arrays *out owns. On success free *out with
+ * transformer_free; when src has view_f32 or view_raw, *out keeps pointers into src's memory, so that memory
  * (e.g. the struct weights behind it) must outlive *out. On failure returns the code, err names the tensor
  * (and the source's message), and *out is NULL. */
 int transformer_load(const struct model_config *cfg, const struct tensor_source *src, struct transformer **out,
@@ -173,7 +204,8 @@ struct transformer_work;
 
 /* Allocates scratch for forward calls on t: up to max_tokens tokens per internal pass (longer calls are split
  * into passes; a good value is 256-1024) over states of up to max_ctx tokens. The fast path's scratch is about
- * max_tokens * (5 M + 2 Q + 2 K + 2 H) + 128 * max_ctx + 64 * V floats. *out is owned by the caller
+ * max_tokens * (5 M + 2 Q + 2 K + 2 H) + 128 * max_ctx + 64 * V floats, plus t->lazy_floats when t has lazy
+ * matrices. *out is owned by the caller
  * (transformer_work_free) and may be used with any state of t, by one thread at a time. */
 int transformer_work_new(const struct transformer *t, int64_t max_tokens, int64_t max_ctx,
                          enum transformer_path path, struct transformer_work **out, struct ge_error *err);

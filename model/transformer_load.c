@@ -16,12 +16,12 @@
  *                            model.layers.i.block_sparse_moe.experts.j.{w1,w3,w2}.weight (gate, up, down)
  *
  * Invariants: a struct transformer is only handed out complete (every tensor the config calls for read
- * successfully); a partial one is freed on the single failure path. Expert tensors of a layer live in one
- * (E, ...) allocation each, so expert e is an offset, not a pointer to chase; they (and the routers) are always
- * copied. Every other tensor is viewed in place when the source offers it (tensor_source.view_f32: zero-copy,
- * so a memory-mapped F32 checkpoint larger than RAM still runs, paging in what the forward pass touches), else
- * copied into an array recorded in the transformer's owned list; transformer_free frees exactly that list and
- * the expert/router arrays, never a view. */
+ * successfully); a partial one is freed on the single failure path. Every tensor, experts and routers included,
+ * is viewed in place when the source offers it (tensor_source.view_f32: zero-copy, so a memory-mapped F32
+ * checkpoint larger than RAM still runs, paging in what the forward pass touches); else a matrix whose stored
+ * bytes the source offers (view_raw) is left there, lazy, and converted on use by the forward pass; else it is
+ * copied into an array recorded in the transformer's owned list. Each layer owns its three (E) arrays of expert
+ * matrices (descriptors only); transformer_free frees exactly those and the owned list, never a view. */
 #include "config.h"
 
 #include <limits.h>
@@ -157,30 +157,66 @@ static int read_into(const struct tensor_source *src, const char *name, int n_di
     return rc;
 }
 
-/* Points *dst at tensor `name`: a view from the source when it has one, else a new array filled by read_f32
- * and appended to t's owned list (so it is freed exactly once, even when a failure follows). */
-static int load_tensor(struct transformer *t, const struct tensor_source *src, const char *name, int n_dims,
+/* Appends a new float32 array for tensor `name` to t's owned list (so it is freed exactly once, even when a
+ * failure follows) and fills it through read_f32. On failure the array is dropped again. */
+static int copy_tensor(struct transformer *t, const struct tensor_source *src, const char *name, int n_dims,
                        const int64_t *shape, const float **dst, struct ge_error *err)
 {
-    if (src->view_f32 != NULL && (*dst = src->view_f32(src->ctx, name, n_dims, shape)) != NULL)
-        return GE_OK;
     float *copy = NULL;
     int rc = alloc_tensor(name, n_dims, shape, &copy, err);
     if (rc != GE_OK)
         return rc;
+    if ((rc = read_into(src, name, n_dims, shape, copy, err)) != GE_OK) {
+        free(copy);
+        return rc;
+    }
     if (t->n_owned == t->owned_cap) {
         t->owned_cap = t->owned_cap ? 2 * t->owned_cap : 16;
         t->owned = xrealloc(t->owned, (size_t)t->owned_cap * sizeof *t->owned);
     }
     t->owned[t->n_owned++] = copy;
     *dst = copy;
-    return read_into(src, name, n_dims, shape, copy, err);
+    return GE_OK;
 }
 
-/* Frees the arrays a layer always owns; its other tensors are views or in the transformer's owned list. */
+/* Points *dst at vector tensor `name`: a view from the source when it has one, else an owned copy. */
+static int load_tensor(struct transformer *t, const struct tensor_source *src, const char *name, int n_dims,
+                       const int64_t *shape, const float **dst, struct ge_error *err)
+{
+    if (src->view_f32 != NULL && (*dst = src->view_f32(src->ctx, name, n_dims, shape)) != NULL)
+        return GE_OK;
+    return copy_tensor(t, src, name, n_dims, shape, dst, err);
+}
+
+/* Fills m for matrix `name` (rows, cols): a float32 view, else the stored bytes (lazy) when the source offers
+ * them, else an owned float32 copy. A lazy layer matrix raises t->lazy_floats to its size. */
+static int load_matrix(struct transformer *t, const struct tensor_source *src, const char *name, int64_t rows,
+                       int64_t cols, struct weight_matrix *m, struct ge_error *err)
+{
+    int64_t shape[2] = {rows, cols};
+    *m = (struct weight_matrix){.rows = rows, .cols = cols};
+    if (src->view_f32 != NULL && (m->f32 = src->view_f32(src->ctx, name, 2, shape)) != NULL)
+        return GE_OK;
+    enum dtype dt;
+    const void *raw = NULL;
+    uint64_t row_bytes;
+    if (src->view_raw != NULL && src->view_raw(src->ctx, name, 2, shape, &dt, &raw) && raw != NULL &&
+        dtype_nbytes(dt, (uint64_t)cols, &row_bytes, NULL) == GE_OK) {
+        m->raw = raw;
+        m->dtype = dt;
+        m->row_bytes = (size_t)row_bytes;
+        t->n_lazy++;
+        if (rows * cols > t->lazy_floats) /* rows * cols <= INT_MAX^2: no overflow in int64 */
+            t->lazy_floats = rows * cols;
+        return GE_OK;
+    }
+    return copy_tensor(t, src, name, 2, shape, &m->f32, err);
+}
+
+/* Frees the arrays a layer owns; its tensors are views, lazy, or in the transformer's owned list. */
 static void layer_release(struct transformer_layer *l)
 {
-    float **all[] = {&l->router, &l->exp_gate, &l->exp_up, &l->exp_down};
+    struct weight_matrix **all[] = {&l->exp_gate, &l->exp_up, &l->exp_down};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         free(*all[i]);
         *all[i] = NULL;
@@ -188,9 +224,10 @@ static void layer_release(struct transformer_layer *l)
 }
 
 /* Reads layer i's MoE tensors under the architecture's names. */
-static int load_moe(const struct tensor_source *src, const struct model_config *c, int64_t i,
-                    struct transformer_layer *l, struct ge_error *err)
+static int load_moe(struct transformer *t, const struct tensor_source *src, int64_t i, struct transformer_layer *l,
+                    struct ge_error *err)
 {
+    const struct model_config *c = &t->cfg;
     const int64_t M = c->hidden_size, H = c->intermediate_size, E = c->n_experts;
     char name[256];
     int rc;
@@ -201,25 +238,21 @@ static int load_moe(const struct tensor_source *src, const struct model_config *
         snprintf(name, sizeof name, "model.layers.%lld.mlp.gate.weight", (long long)i);
     else
         snprintf(name, sizeof name, "model.layers.%lld.mlp.router.weight", (long long)i);
-    int64_t rshape[2] = {E, M};
-    if ((rc = alloc_tensor(name, 2, rshape, &l->router, err)) != GE_OK)
-        return rc;
-    rc = read_into(src, name, 2, rshape, l->router, err);
+    rc = load_matrix(t, src, name, E, M, &l->router, err);
     if (rc == GE_ERR_NOTFOUND && !mixtral && c->arch != MODEL_ARCH_OLMOE) {
         snprintf(name, sizeof name, "model.layers.%lld.mlp.gate.weight", (long long)i);
-        rc = read_into(src, name, 2, rshape, l->router, err);
+        rc = load_matrix(t, src, name, E, M, &l->router, err);
     }
     if (rc != GE_OK)
         return rc;
 
-    int64_t gshape[3] = {E, H, M}, dshape[3] = {E, M, H};
-    if ((c->moe_expert_gated && (rc = alloc_tensor("experts gate", 3, gshape, &l->exp_gate, err)) != GE_OK) ||
-        (rc = alloc_tensor("experts up", 3, gshape, &l->exp_up, err)) != GE_OK ||
-        (rc = alloc_tensor("experts down", 3, dshape, &l->exp_down, err)) != GE_OK)
-        return rc;
+    if (c->moe_expert_gated)
+        l->exp_gate = xcalloc((size_t)E, sizeof *l->exp_gate);
+    l->exp_up = xcalloc((size_t)E, sizeof *l->exp_up);
+    l->exp_down = xcalloc((size_t)E, sizeof *l->exp_down);
     static const char *const hf[3] = {"gate_proj", "up_proj", "down_proj"};
     static const char *const mx[3] = {"w1", "w3", "w2"};
-    float *base[3] = {l->exp_gate, l->exp_up, l->exp_down};
+    struct weight_matrix *base[3] = {l->exp_gate, l->exp_up, l->exp_down};
     int64_t shapes[3][2] = {{H, M}, {H, M}, {M, H}};
     for (int64_t j = 0; j < E; j++) {
         for (int p = c->moe_expert_gated ? 0 : 1; p < 3; p++) { /* plain experts have no gate_proj */
@@ -229,7 +262,7 @@ static int load_moe(const struct tensor_source *src, const struct model_config *
             else
                 snprintf(name, sizeof name, "model.layers.%lld.mlp.experts.%lld.%s.weight", (long long)i,
                          (long long)j, hf[p]);
-            if ((rc = read_into(src, name, 2, shapes[p], base[p] + j * H * M, err)) != GE_OK)
+            if ((rc = load_matrix(t, src, name, shapes[p][0], shapes[p][1], &base[p][j], err)) != GE_OK)
                 return rc;
         }
     }
@@ -251,11 +284,17 @@ static int load_layer(struct transformer *t, const struct tensor_source *src, in
         if ((rc = load_tensor(t, src, name, nd, shape_, &l->field, err)) != GE_OK)                     \
             return rc;                                                                                 \
     } while (0)
+#define MATRIX(field, suffix, rows, cols)                                                              \
+    do {                                                                                               \
+        snprintf(name, sizeof name, "model.layers.%lld.%s", (long long)i, suffix);                     \
+        if ((rc = load_matrix(t, src, name, rows, cols, &l->field, err)) != GE_OK)                     \
+            return rc;                                                                                 \
+    } while (0)
     LOAD(attn_norm, "input_layernorm.weight", 1, M);
-    LOAD(wq, "self_attn.q_proj.weight", 2, Q, M);
-    LOAD(wk, "self_attn.k_proj.weight", 2, K, M);
-    LOAD(wv, "self_attn.v_proj.weight", 2, K, M);
-    LOAD(wo, "self_attn.o_proj.weight", 2, M, Q);
+    MATRIX(wq, "self_attn.q_proj.weight", Q, M);
+    MATRIX(wk, "self_attn.k_proj.weight", K, M);
+    MATRIX(wv, "self_attn.v_proj.weight", K, M);
+    MATRIX(wo, "self_attn.o_proj.weight", M, Q);
     if (c->qk_norm) {
         LOAD(q_norm, "self_attn.q_norm.weight", 1, Q);
         LOAD(k_norm, "self_attn.k_norm.weight", 1, K);
@@ -264,12 +303,28 @@ static int load_layer(struct transformer *t, const struct tensor_source *src, in
         LOAD(rel_bias, "self_attn.relative_attention_bias.weight", 2, c->rel_num_buckets, c->n_heads);
     LOAD(ffn_norm, "post_attention_layernorm.weight", 1, M);
     if (c->is_moe_layer[i])
-        return load_moe(src, c, i, l, err);
-    LOAD(w_gate, "mlp.gate_proj.weight", 2, H, M);
-    LOAD(w_up, "mlp.up_proj.weight", 2, H, M);
-    LOAD(w_down, "mlp.down_proj.weight", 2, M, H);
+        return load_moe(t, src, i, l, err);
+    MATRIX(w_gate, "mlp.gate_proj.weight", H, M);
+    MATRIX(w_up, "mlp.up_proj.weight", H, M);
+    MATRIX(w_down, "mlp.down_proj.weight", M, H);
+#undef MATRIX
 #undef LOAD
     return GE_OK;
+}
+
+/* Loads the embedding or lm_head (V, M). A lazy one is converted a looked-up row at a time (embedding) or in
+ * blocks of rows (lm_head), so it asks for TRANSFORMER_LM_HEAD_BLOCK_ROWS rows of scratch, not the whole matrix. */
+static int load_vocab_matrix(struct transformer *t, const struct tensor_source *src, const char *name,
+                             int is_lm_head, struct weight_matrix *m, struct ge_error *err)
+{
+    const int64_t V = t->cfg.vocab_size, M = t->cfg.hidden_size;
+    const int64_t block = (V < TRANSFORMER_LM_HEAD_BLOCK_ROWS ? V : TRANSFORMER_LM_HEAD_BLOCK_ROWS) * M;
+    int64_t keep = t->lazy_floats;
+    int rc = load_matrix(t, src, name, V, M, m, err);
+    t->lazy_floats = keep;
+    if (rc == GE_OK && is_lm_head && weight_matrix_is_lazy(m) && block > t->lazy_floats)
+        t->lazy_floats = block;
+    return rc;
 }
 
 int transformer_load(const struct model_config *cfg, const struct tensor_source *src, struct transformer **out,
@@ -282,11 +337,12 @@ int transformer_load(const struct model_config *cfg, const struct tensor_source 
     struct transformer *t = xcalloc(1, sizeof *t);
     t->cfg = *cfg;
     const struct model_config *c = &t->cfg;
-    const int64_t M = c->hidden_size, V = c->vocab_size;
+    const int64_t M = c->hidden_size;
     t->w.layers = xcalloc((size_t)c->n_layers, sizeof *t->w.layers);
-    int64_t emb_shape[2] = {V, M}, norm_shape[1] = {M};
+    int64_t norm_shape[1] = {M};
 
-    if ((rc = load_tensor(t, src, "model.embed_tokens.weight", 2, emb_shape, &t->w.tok_embed, err)) != GE_OK)
+    if ((rc = load_vocab_matrix(t, src, "model.embed_tokens.weight", c->tie_word_embeddings, &t->w.tok_embed,
+                                err)) != GE_OK)
         goto out;
     for (int64_t i = 0; i < c->n_layers; i++)
         if ((rc = load_layer(t, src, i, err)) != GE_OK)
@@ -295,7 +351,7 @@ int transformer_load(const struct model_config *cfg, const struct tensor_source 
         goto out;
     if (c->tie_word_embeddings)
         t->w.lm_head = t->w.tok_embed;
-    else if ((rc = load_tensor(t, src, "lm_head.weight", 2, emb_shape, &t->w.lm_head, err)) != GE_OK)
+    else if ((rc = load_vocab_matrix(t, src, "lm_head.weight", 1, &t->w.lm_head, err)) != GE_OK)
         goto out;
     transformer_count_params(c, &t->n_params, &t->n_active_params);
     *out = t;

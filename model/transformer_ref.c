@@ -31,6 +31,7 @@ struct ref_scratch {
     int32_t *chosen; /* (E) chosen experts, first k used */
     char *taken;     /* (E) */
     float *logits;   /* (V) */
+    float *row;      /* (max(M, Q, H)) one row of a lazy weight matrix, converted */
 };
 
 static void *ref_alloc(int64_t n, size_t elem, int *failed)
@@ -44,18 +45,19 @@ static void *ref_alloc(int64_t n, size_t elem, int *failed)
 static void ref_scratch_free(struct ref_scratch *r)
 {
     void *all[] = {r->x,  r->xb, r->q,      r->k,      r->v,      r->att,    r->scores, r->h1,
-                   r->h2, r->y,  r->expert, r->router, r->chosen, r->taken,  r->logits};
+                   r->h2, r->y,  r->expert, r->router, r->chosen, r->taken,  r->logits, r->row};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         free(all[i]);
 }
 
-/* out (n_out) = W (n_out, n_in) . x */
-static void matvec(double *out, const float *w, const double *x, int64_t n_out, int64_t n_in)
+/* out (rows) = W (rows, cols) . x; a lazy W is converted one row at a time into row (cols floats). */
+static void matvec(double *out, const struct weight_matrix *w, const double *x, float *row)
 {
-    for (int64_t i = 0; i < n_out; i++) {
+    for (int64_t i = 0; i < w->rows; i++) {
+        const float *wr = weight_matrix_rows(w, i, 1, row);
         double acc = 0.0;
-        for (int64_t j = 0; j < n_in; j++)
-            acc += (double)w[i * n_in + j] * x[j];
+        for (int64_t j = 0; j < w->cols; j++)
+            acc += (double)wr[j] * x[j];
         out[i] = acc;
     }
 }
@@ -87,27 +89,28 @@ static void rope(double *v, int64_t n_heads, int64_t hd, int64_t pos, double the
 }
 
 /* out (M) = down(act(gate . x) * (up . x)), or down(act(up . x)) when gate is NULL (a plain expert). */
-static void ffn(double *out, const float *gate, const float *up, const float *down, const double *x,
-                const struct model_config *c, struct ref_scratch *r)
+static void ffn(double *out, const struct weight_matrix *gate, const struct weight_matrix *up,
+                const struct weight_matrix *down, const double *x, const struct model_config *c,
+                struct ref_scratch *r)
 {
-    matvec(r->h2, up, x, c->intermediate_size, c->hidden_size);
+    matvec(r->h2, up, x, r->row);
     if (gate != NULL) {
-        matvec(r->h1, gate, x, c->intermediate_size, c->hidden_size);
+        matvec(r->h1, gate, x, r->row);
         for (int64_t i = 0; i < c->intermediate_size; i++)
             r->h1[i] = kernel_act(r->h1[i], c->act) * r->h2[i];
     } else {
         for (int64_t i = 0; i < c->intermediate_size; i++)
             r->h1[i] = kernel_act(r->h2[i], c->act);
     }
-    matvec(out, down, r->h1, c->hidden_size, c->intermediate_size);
+    matvec(out, down, r->h1, r->row);
 }
 
 /* out (M) = sum over the k chosen experts of weight * expert(x). */
 static void moe(double *out, const struct transformer_layer *L, const double *x, const struct model_config *c,
                 struct ref_scratch *r)
 {
-    const int64_t M = c->hidden_size, H = c->intermediate_size, E = c->n_experts, k = c->n_experts_per_tok;
-    matvec(r->router, L->router, x, E, M);
+    const int64_t M = c->hidden_size, E = c->n_experts, k = c->n_experts_per_tok;
+    matvec(r->router, &L->router, x, r->row);
     /* k rounds of "largest not yet taken", the first index winning a tie. */
     for (int64_t e = 0; e < E; e++)
         r->taken[e] = 0;
@@ -132,8 +135,8 @@ static void moe(double *out, const struct transformer_layer *L, const double *x,
     for (int64_t j = 0; j < k; j++) {
         int64_t e = r->chosen[j];
         double weight = exp(r->router[e] - max) / denom;
-        const float *gate = c->moe_expert_gated ? L->exp_gate + e * H * M : NULL;
-        ffn(r->expert, gate, L->exp_up + e * H * M, L->exp_down + e * M * H, x, c, r);
+        const struct weight_matrix *gate = c->moe_expert_gated ? &L->exp_gate[e] : NULL;
+        ffn(r->expert, gate, &L->exp_up[e], &L->exp_down[e], x, c, r);
         for (int64_t i = 0; i < M; i++)
             out[i] += weight * r->expert[i];
     }
@@ -185,15 +188,16 @@ static void token_forward(const struct transformer *t, struct transformer_state 
     const int64_t M = c->hidden_size, hd = c->head_dim;
     const int64_t Q = c->n_heads * hd, K = c->n_kv_heads * hd;
     const int64_t pos = s->n_past;
+    const float *emb = weight_matrix_rows(&t->w.tok_embed, token, 1, r->row);
     for (int64_t i = 0; i < M; i++)
-        r->x[i] = t->w.tok_embed[(int64_t)token * M + i];
+        r->x[i] = emb[i];
 
     for (int64_t l = 0; l < c->n_layers; l++) {
         const struct transformer_layer *L = &t->w.layers[l];
         rmsnorm(r->xb, r->x, L->attn_norm, M, c->rms_norm_eps);
-        matvec(r->q, L->wq, r->xb, Q, M);
-        matvec(r->k, L->wk, r->xb, K, M);
-        matvec(r->v, L->wv, r->xb, K, M);
+        matvec(r->q, &L->wq, r->xb, r->row);
+        matvec(r->k, &L->wk, r->xb, r->row);
+        matvec(r->v, &L->wv, r->xb, r->row);
         if (c->qk_norm) {
             rmsnorm(r->q, r->q, L->q_norm, Q, c->rms_norm_eps);
             rmsnorm(r->k, r->k, L->k_norm, K, c->rms_norm_eps);
@@ -208,7 +212,7 @@ static void token_forward(const struct transformer *t, struct transformer_state 
             vrow[i] = (float)r->v[i];
         }
         attend(L, s, l, pos, c, r);
-        matvec(r->y, L->wo, r->att, M, Q);
+        matvec(r->y, &L->wo, r->att, r->row);
         for (int64_t i = 0; i < M; i++)
             r->x[i] += r->y[i];
 
@@ -216,7 +220,7 @@ static void token_forward(const struct transformer *t, struct transformer_state 
         if (c->is_moe_layer[l])
             moe(r->y, L, r->xb, c, r);
         else
-            ffn(r->y, L->w_gate, L->w_up, L->w_down, r->xb, c, r);
+            ffn(r->y, &L->w_gate, &L->w_up, &L->w_down, r->xb, c, r);
         for (int64_t i = 0; i < M; i++)
             r->x[i] += r->y[i];
     }
@@ -248,6 +252,7 @@ int transformer_ref_forward(const struct transformer *t, struct transformer_stat
     r.chosen = ref_alloc(E, sizeof(int32_t), &failed);
     r.taken = ref_alloc(E, sizeof(char), &failed);
     r.logits = ref_alloc(V, sizeof(float), &failed);
+    r.row = ref_alloc(M > Q ? (M > H ? M : H) : (Q > H ? Q : H), sizeof(float), &failed);
     if (failed) {
         rc = ge_error_set(err, GE_ERR_NOMEM, "out of memory allocating the reference path's scratch");
         goto out;
@@ -258,9 +263,10 @@ int transformer_ref_forward(const struct transformer *t, struct transformer_stat
             continue;
         rmsnorm(r.xb, r.x, t->w.final_norm, M, c->rms_norm_eps);
         for (int64_t v = 0; v < V; v++) {
+            const float *head = weight_matrix_rows(&t->w.lm_head, v, 1, r.row);
             double acc = 0.0;
             for (int64_t j = 0; j < M; j++)
-                acc += (double)t->w.lm_head[v * M + j] * r.xb[j];
+                acc += (double)head[j] * r.xb[j];
             r.logits[v] = (float)acc;
         }
         if ((rc = emit(emit_ctx, i, r.logits, V, err)) != GE_OK)

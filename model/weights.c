@@ -588,6 +588,22 @@ const float *weights_view_f32(const struct weights *w, const char *name, uint32_
     return (const float *)t.data;
 }
 
+int weights_view_raw(const struct weights *w, const char *name, uint32_t n_dims, const int64_t *shape,
+                     enum dtype *dtype, const void **data)
+{
+    struct weights_tensor t;
+    if (weights_find(w, name, &t, NULL) != GE_OK || t.rope_perm_heads > 0 || t.n_dims != n_dims || n_dims == 0)
+        return 0;
+    for (uint32_t d = 0; d < n_dims; d++)
+        if (t.shape[d] != shape[d])
+            return 0;
+    if ((uint64_t)t.shape[n_dims - 1] % dtype_block_elems(t.dtype) != 0)
+        return 0;
+    *dtype = t.dtype;
+    *data = t.data;
+    return 1;
+}
+
 int weights_read_f32(const struct weights *w, const char *name, uint32_t n_dims, const int64_t *shape, float *dst,
                      struct ge_error *err)
 {

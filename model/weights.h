@@ -109,5 +109,11 @@ int weights_read_f32(const struct weights *w, const char *name, uint32_t n_dims,
  * the mapped file, owned by w, valid until weights_free. Callers fall back to weights_read_f32, which also
  * reports why a tensor cannot be read. */
 const float *weights_view_f32(const struct weights *w, const char *name, uint32_t n_dims, const int64_t *shape);
+/* The tensor's stored bytes in place, for converting it later (model/weight_matrix.h): 1 with *dtype and *data
+ * (into the mapped file, owned by w, valid until weights_free) when it exists with exactly n_dims dimensions of
+ * this shape, needs no GGUF q/k un-permuting, and its innermost dimension is a whole number of dtype blocks, so
+ * that dtype_to_f32 over any run of whole rows gives exactly what weights_read_f32 writes for them; else 0. */
+int weights_view_raw(const struct weights *w, const char *name, uint32_t n_dims, const int64_t *shape,
+                     enum dtype *dtype, const void **data);
 
 #endif

@@ -514,13 +514,13 @@ static void hand_plain_layer(const struct transformer *t, const float *up, const
     double *v = malloc((size_t)K * sizeof *v), *att = malloc((size_t)Q * sizeof *att);
     double *y = malloc((size_t)M * sizeof *y), *u = malloc((size_t)H * sizeof *u);
     for (int64_t i = 0; i < M; i++)
-        x[i] = t->w.tok_embed[(int64_t)tok * M + i];
+        x[i] = t->w.tok_embed.f32[(int64_t)tok * M + i];
     hand_rmsnorm(xb, x, L->attn_norm, M, c->rms_norm_eps);
-    hand_matvec(v, L->wv, xb, K, M);
+    hand_matvec(v, L->wv.f32, xb, K, M);
     for (int64_t h = 0; h < c->n_heads; h++)
         for (int64_t d = 0; d < hd; d++)
             att[h * hd + d] = v[(h / group) * hd + d];
-    hand_matvec(y, L->wo, att, M, Q);
+    hand_matvec(y, L->wo.f32, att, M, Q);
     for (int64_t i = 0; i < M; i++)
         x[i] += y[i];
     hand_rmsnorm(xb, x, L->ffn_norm, M, c->rms_norm_eps);
@@ -534,7 +534,7 @@ static void hand_plain_layer(const struct transformer *t, const float *up, const
     for (int64_t r = 0; r < V; r++) {
         double acc = 0.0;
         for (int64_t j = 0; j < M; j++)
-            acc += (double)t->w.lm_head[r * M + j] * xb[j];
+            acc += (double)t->w.lm_head.f32[r * M + j] * xb[j];
         logits[r] = (float)acc;
     }
     free(x);
