@@ -21,6 +21,7 @@ const struct command *const cli_commands[] = {
     &cmd_tokenize,
     &cmd_inspect,
     &cmd_init,
+    &cmd_serve,
     &cmd_contamination,
     &cmd_score,
     &cmd_db,

@@ -16,6 +16,7 @@ extern const struct command cmd_tasks;
 extern const struct command cmd_prompt;
 extern const struct command cmd_init;
 extern const struct command cmd_merge;
+extern const struct command cmd_serve;
 extern const struct command cmd_data;
 extern const struct command cmd_report;
 extern const struct command cmd_compare;

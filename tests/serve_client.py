@@ -1,0 +1,445 @@
+#!/usr/bin/env python3
+"""serve_client.py — end-to-end test of `glam-eval serve`, run by tests/test_serve.sh; prints TAP.
+
+Starts the server on a free loopback port (--port 0) on two models — stories260K from ../shared/models (skipped
+visibly when absent) and a tiny Mixture-of-Experts checkpoint written by `glam-eval init` — and checks it
+against the local runtime on the same model: echo log-probs equal `glam-eval loglik` (1e-5) for text and
+token-id prompts, lm-evaluation-harness's own parsing of a local-completions payload gives loglik's logprob and
+is_greedy, greedy generations equal `glam-eval generate`, token strings and text_offset agree with the text,
+batches equal single requests, concurrent clients get the answers they get alone (and share forward passes), the
+tokenizer endpoints round-trip, and every error path answers with its status and OpenAI's error shape: bad JSON,
+unknown model, too long prompt, body too large, missing or wrong bearer token, wrong method or path, unsupported
+options, full queue, request timeout; a client that disconnects has its work cancelled; SIGTERM shuts down
+cleanly. Standard library only."""
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+BIN = os.environ.get("GLAM_EVAL_BIN", "./glam-eval")
+SHARED = os.environ.get("GLAM_EVAL_SHARED", "")
+# Float32 rounding differs with the shape of the products (OpenBLAS's sgemm rounds a row differently with the
+# number of rows; docs/serve.md): `glam-eval loglik` computes a context and its continuation in two calls, the
+# server a prompt in one, shared with other prompts. So we compare each token's log-prob to 1e-5 and a
+# request's sum to 1e-5 per token (the local runtime alone moves a 17-token sum by 6e-6 between one and two
+# OpenBLAS threads).
+TOL = 1e-5        # one token's log-prob, server against `glam-eval loglik`
+BATCH_TOL = 1e-4  # one token's log-prob computed in batches of different shapes
+
+n_points = 0
+n_failed = 0
+
+
+def ok(cond, name, diag=None):
+    global n_points, n_failed
+    n_points += 1
+    print(("ok %d - %s" if cond else "not ok %d - %s") % (n_points, name))
+    if not cond:
+        n_failed += 1
+        if diag is not None:
+            for line in str(diag).splitlines()[:40]:
+                print("#   " + line)
+    sys.stdout.flush()
+    return cond
+
+
+def skip(name, reason):
+    global n_points
+    n_points += 1
+    print("ok %d - %s # SKIP %s" % (n_points, name, reason))
+
+
+class Server:
+    """A `glam-eval serve` process on a free port of 127.0.0.1."""
+
+    def __init__(self, model, *extra, env=None):
+        args = [BIN, "serve", "--model", model, "--port", "0", *extra]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env=env)
+        line = self.proc.stdout.readline()
+        if "listening on http://127.0.0.1:" not in line:
+            err = self.proc.stderr.read()
+            raise RuntimeError("server did not start: %r %r" % (line, err))
+        self.port = int(line.split("127.0.0.1:")[1].split("/")[0])
+        self.key = None
+
+    def request(self, method, path, body=None, headers=None, raw=None):
+        """Returns (status, headers dict, parsed JSON or None, raw bytes)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        h = {"Content-Type": "application/json"}
+        if self.key is not None:
+            h["Authorization"] = "Bearer " + self.key
+        h.update(headers or {})
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        conn.request(method, path, body=data, headers=h)
+        r = conn.getresponse()
+        data = r.read()
+        conn.close()
+        try:
+            js = json.loads(data) if data else None
+        except ValueError:
+            js = None
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, js, data
+
+    def complete(self, body):
+        st, _, js, raw = self.request("POST", "/v1/completions", body)
+        if st != 200:
+            raise RuntimeError("completion failed: %d %r" % (st, raw[:500]))
+        return js
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            out, err = self.proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, err = self.proc.communicate()
+            return None, err
+        return self.proc.returncode, err
+
+
+def run(args):
+    return subprocess.run([BIN, *args], capture_output=True, text=True, check=True).stdout
+
+
+def local_loglik(model, pairs, extra):
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+        for c, x in pairs:
+            f.write(json.dumps({"context": c, "continuation": x}) + "\n")
+        name = f.name
+    try:
+        out = run(["loglik", "--model", model, "--requests", name, *extra])
+    finally:
+        os.unlink(name)
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def local_generate(model, prompt, until, max_tokens, extra):
+    args = ["generate", "--model", model, "--prompt", prompt, "--max-tokens", str(max_tokens), *extra]
+    for u in until:
+        args += ["--until", u]
+    out = run(args)
+    return out[:-1] if out.endswith("\n") else out
+
+
+def lm_eval_parse_logprobs(out, ctxlens):
+    """lm-evaluation-harness's LocalCompletionsAPI.parse_logprobs, restated."""
+    res = []
+    for choice, ctxlen in zip(sorted(out["choices"], key=lambda c: c["index"]), ctxlens):
+        lps = choice["logprobs"]["token_logprobs"][ctxlen:-1]
+        tops = choice["logprobs"]["top_logprobs"][ctxlen:-1]
+        greedy = all(tok == max(top.values()) for tok, top in zip(lps, tops))
+        res.append((sum(lps), greedy))
+    return res
+
+
+def offsets_consistent(choice):
+    text = choice["text"]
+    lp = choice["logprobs"]
+    for tok, off in zip(lp["tokens"], lp["text_offset"]):
+        if off <= len(text) and text[off:off + len(tok)] != tok[:max(0, len(text) - off)]:
+            return False, (tok, off, text)
+    return True, None
+
+
+PAIRS = [
+    ("Once upon a time, there was a little girl named", " Lily"),
+    ("The cat sat on the", " mat. It was happy."),
+    ("Tom and Sue went to the park. ", "They played with a ball."),
+    ("One day, a big dog", " ran to the tree and barked at a bird"),
+    ("Hello", " world"),
+]
+
+
+def check_model(label, model, extra):
+    """Everything that compares the server with the local runtime on one model."""
+    srv = Server(model, *extra, "--max-batch", "8")
+    srv.key = None
+    name = model
+    local = local_loglik(model, PAIRS, extra + ["--per-token"])
+
+    # 1. echo with text prompts: the continuation's log-probs sum to loglik's.
+    worst, worst_sum, greedy_same, offs_ok, detail = 0.0, 0.0, True, True, None
+    for (c, x), ref in zip(PAIRS, local):
+        js = srv.complete({"model": name, "prompt": c + x, "echo": True, "max_tokens": 0, "logprobs": 1,
+                           "temperature": 0})
+        ch = js["choices"][0]
+        n = ref["n_tokens"]
+        lps = ch["logprobs"]["token_logprobs"][-n:]
+        worst = max([worst] + [abs(a - b) for a, b in zip(lps, ref["token_logprobs"])])
+        worst_sum = max(worst_sum, abs(sum(lps) - ref["logprob"]) / n)
+        greedy = all(t == max(top.values()) for t, top in zip(lps, ch["logprobs"]["top_logprobs"][-n:]))
+        greedy_same &= greedy == ref["is_greedy"]
+        good, d = offsets_consistent(ch)
+        if not good or "".join(ch["logprobs"]["tokens"]) != ch["text"] or ch["text"] != c + x:
+            offs_ok, detail = False, (d, ch["text"], ch["logprobs"]["tokens"])
+    ok(worst <= TOL and worst_sum <= TOL, "%s: echo log-probs of text prompts equal glam-eval loglik's per token "
+       "(max diff %.2g; sums %.2g per token)" % (label, worst, worst_sum))
+    ok(greedy_same, "%s: top_logprobs argmax agrees with loglik's is_greedy on every request" % label)
+    ok(offs_ok, "%s: echo text is the prompt; tokens concatenate to it and text_offset points at each" % label,
+       detail)
+
+    # 2. lm-evaluation-harness's local-completions loglikelihood payload: token-id prompts, batched,
+    #    max_tokens 1, parsed with its own [ctxlen:-1] rule.
+    prompts, ctxlens = [], []
+    for (c, x), ref in zip(PAIRS, local):
+        st, _, tk, _ = srv.request("POST", "/tokenize", {"prompt": c + x, "add_special_tokens": True})
+        prompts.append(tk["tokens"])
+        ctxlens.append(len(tk["tokens"]) - ref["n_tokens"])
+    js = srv.complete({"model": name, "prompt": prompts, "temperature": 0, "max_tokens": 1, "logprobs": 1,
+                       "seed": 1234, "echo": True})
+    shape = (len(js["choices"]) == len(prompts) and
+             all(len(ch["logprobs"]["token_logprobs"]) == len(p) + 1 for ch, p in zip(js["choices"], prompts)) and
+             [ch["index"] for ch in js["choices"]] == list(range(len(prompts))) and
+             js["usage"]["prompt_tokens"] == sum(map(len, prompts)) and
+             js["choices"][0]["logprobs"]["token_logprobs"][0] is None and
+             js["choices"][0]["logprobs"]["top_logprobs"][0] is None)
+    ok(shape, "%s: a batch of token-id prompts with max_tokens 1 has one choice per prompt, indexed, with "
+       "prompt + 1 log-probs (the first null)" % label, json.dumps(js)[:1500])
+    parsed = lm_eval_parse_logprobs(js, ctxlens)
+    diffs = [abs(p[0] - r["logprob"]) / r["n_tokens"] for p, r in zip(parsed, local)]
+    ok(max(diffs) <= TOL and all(p[1] == r["is_greedy"] for p, r in zip(parsed, local)),
+       "%s: lm-eval's parse_logprobs on the response gives loglik's logprob (max diff %.2g per token) and "
+       "is_greedy" % (label, max(diffs)), (parsed, local))
+
+    # 3. greedy generation equals glam-eval generate (lm-eval's generate_until payload).
+    gens = [("Once upon a time", ["."], 40), ("The little dog", ["\n", " and"], 30), ("Lily wanted", [], 25)]
+    same, diag = True, []
+    batch_prompts = []
+    for p, until, mt in gens:
+        want = local_generate(model, p, until, mt, extra)
+        js = srv.complete({"prompt": [p], "model": name, "max_tokens": mt, "temperature": 0, "stop": until,
+                           "seed": 1234})
+        got = js["choices"][0]["text"]
+        if got != want:
+            same = False
+            diag.append((p, got, want))
+        batch_prompts.append(got)
+    ok(same, "%s: greedy generations equal glam-eval generate's" % label, diag)
+
+    # 4. generation with logprobs: the token strings spell the text, EOS/stop bookkeeping is coherent.
+    js = srv.complete({"model": name, "prompt": "Once upon a time", "max_tokens": 12, "logprobs": 3})
+    ch = js["choices"][0]
+    good, d = offsets_consistent(ch)
+    lp = ch["logprobs"]
+    coherent = (good and len(lp["tokens"]) == js["usage"]["completion_tokens"] and
+                "".join(lp["tokens"]).startswith(ch["text"]) and
+                all(t == max(top.values()) for t, top in zip(lp["token_logprobs"], lp["top_logprobs"])) and
+                all(len(top) <= 4 for top in lp["top_logprobs"]))
+    ok(coherent, "%s: generated tokens carry greedy log-probs and offsets into the text" % label, json.dumps(ch))
+
+    # 5. a batch of text prompts answers as the prompts do alone.
+    js = srv.complete({"model": name, "prompt": [g[0] for g in gens], "max_tokens": 40, "stop": ["."]})
+    alone = [srv.complete({"model": name, "prompt": g[0], "max_tokens": 40, "stop": ["."]})["choices"][0]["text"]
+             for g in gens]
+    ok([c["text"] for c in sorted(js["choices"], key=lambda c: c["index"])] == alone,
+       "%s: a batch of text prompts gives each prompt's single answer" % label)
+
+    # 6. concurrent clients: each gets its single answer; prompts shared forward passes.
+    singles = {}
+    for (c, x) in PAIRS:
+        singles[c + x] = srv.complete({"model": name, "prompt": c + x, "echo": True, "max_tokens": 8,
+                                       "logprobs": 2})["choices"][0]
+    results, errors = [], []
+
+    def client(k):
+        try:
+            for r in range(4):
+                c, x = PAIRS[(k + r) % len(PAIRS)]
+                js = srv.complete({"model": name, "prompt": c + x, "echo": True, "max_tokens": 8, "logprobs": 2})
+                results.append((c + x, js["choices"][0]))
+        except Exception as e:  # noqa: BLE001 - reported as a test failure below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    worst, texts_same = 0.0, True
+    for prompt, ch in results:
+        ref = singles[prompt]
+        texts_same &= ch["text"] == ref["text"] and ch["logprobs"]["tokens"] == ref["logprobs"]["tokens"]
+        for a, b in zip(ch["logprobs"]["token_logprobs"][1:], ref["logprobs"]["token_logprobs"][1:]):
+            worst = max(worst, abs(a - b))
+    # A prompt's logits depend on the batch it shares only by float32 rounding: OpenBLAS's sgemm rounds a row
+    # differently with the number of rows in the product (docs/serve.md), a few 1e-6 per logit.
+    ok(not errors and len(results) == 48 and texts_same and worst <= BATCH_TOL,
+       "%s: 12 concurrent clients x 4 requests get their single answers (max log-prob diff %.2g)"
+       % (label, worst), errors[:3])
+
+    # 7. tokenizer endpoints.
+    st, _, tk, _ = srv.request("POST", "/tokenize", {"prompt": "Once upon a time", "add_special_tokens": False})
+    st2, _, dt, _ = srv.request("POST", "/detokenize", {"tokens": tk["tokens"]})
+    ok(st == 200 and st2 == 200 and dt["prompt"] == "Once upon a time" and tk["count"] == len(tk["tokens"]),
+       "%s: /tokenize and /detokenize round-trip" % label, (tk, dt))
+    st, _, info, _ = srv.request("GET", "/tokenizer_info")
+    eos_ok = st == 200 and isinstance(info.get("eos_token"), str)
+    if eos_ok:
+        _, _, te, _ = srv.request("POST", "/tokenize", {"prompt": info["eos_token"], "add_special_tokens": False})
+        eos_ok = len(te["tokens"]) == 1
+    ok(eos_ok, "%s: /tokenizer_info names the EOS token, which /tokenize maps to one id (lm-eval's remote "
+       "tokenizer relies on it)" % label, info)
+    st, _, models, _ = srv.request("GET", "/v1/models")
+    ok(st == 200 and models["data"][0]["id"] == name and models["object"] == "list",
+       "%s: /v1/models lists the served model" % label, models)
+
+    # The window's edge: lm-eval's max_tokens 1 request on a prompt of exactly max_model_len tokens is served
+    # (the generated token is never fed back); one token more is refused.
+    L = models["data"][0]["max_model_len"]
+    ids = (tk["tokens"] * L)[:L]
+    st, _, js, _ = srv.request("POST", "/v1/completions", {"model": name, "prompt": [ids], "echo": True,
+                                                           "max_tokens": 1, "logprobs": 1})
+    st2, _, js2, _ = srv.request("POST", "/v1/completions", {"model": name, "prompt": [ids + ids[:1]],
+                                                             "echo": True, "max_tokens": 1, "logprobs": 1})
+    ok(st == 200 and len(js["choices"][0]["logprobs"]["token_logprobs"]) == L + 1 and st2 == 400 and
+       js2["error"]["code"] == "context_length_exceeded",
+       "%s: a %d-token prompt with max_tokens 1 is served, %d tokens are 400" % (label, L, L + 1),
+       (st, st2, js2))
+
+    code, err = srv.stop()
+    largest = int(err.rsplit("largest ", 1)[1].split()[0]) if "largest " in err else 0
+    ok(code == 0 and "shutting down" in err, "%s: SIGTERM shuts the server down with status 0" % label, err)
+    ok(largest > 1, "%s: concurrent prompts were computed in shared forward passes (largest batch %d)"
+       % (label, largest), err)
+
+
+def check_errors(model, extra):
+    """Every error path, on a server with small limits and an API key."""
+    env = dict(os.environ, GE_TEST_KEY="s3cret-key")
+    srv = Server(model, *extra, "--api-key-env", "GE_TEST_KEY", "--max-body-bytes", "4096",
+                 "--max-prompt-tokens", "64", "--model-name", "tiny", env=env)
+    srv.key = "s3cret-key"
+
+    def err_is(st, js, status, code=None):
+        e = (js or {}).get("error") or {}
+        return (st == status and isinstance(e.get("message"), str) and "type" in e and "param" in e and
+                "code" in e and (code is None or e["code"] == code))
+
+    st, _, js, _ = srv.request("POST", "/v1/completions", raw=b'{"prompt": "x",')
+    ok(err_is(st, js, 400, "invalid_json"), "bad JSON is 400 with OpenAI's error object", js)
+    st, _, js, _ = srv.request("POST", "/v1/completions", {"model": "gpt-4", "prompt": "x"})
+    ok(err_is(st, js, 404, "model_not_found"), "an unknown model is 404 model_not_found", js)
+    st, _, js, _ = srv.request("POST", "/v1/completions", {"model": "tiny", "prompt": [5] * 65, "max_tokens": 0})
+    ok(err_is(st, js, 400, "context_length_exceeded"), "a prompt over --max-prompt-tokens is 400", js)
+    st, _, js, _ = srv.request("POST", "/v1/completions", {"model": "tiny", "prompt": "Hi", "max_tokens": 100000})
+    ok(err_is(st, js, 400), "max_tokens past the context window is 400", js)
+    st, _, js, _ = srv.request("POST", "/v1/completions", {"model": "tiny", "prompt": "x" * 5000})
+    ok(err_is(st, js, 413, "body_too_large"), "a body over --max-body-bytes is 413", js)
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+    conn.request("POST", "/v1/completions", body=iter([b'{"prompt": "', b"x" * 3000, b"x" * 3000, b'"}']),
+                 encode_chunked=True, headers={"Authorization": "Bearer s3cret-key",
+                                               "Transfer-Encoding": "chunked"})
+    r = conn.getresponse()
+    js = json.loads(r.read())
+    conn.close()
+    ok(err_is(r.status, js, 413, "body_too_large"), "a chunked body over --max-body-bytes is 413", js)
+    st, _, js, _ = srv.request("POST", "/v1/completions", {"prompt": "x"}, headers={"Authorization": ""})
+    ok(err_is(st, js, 401, "invalid_api_key"), "a missing bearer token is 401", js)
+    st, _, js, _ = srv.request("POST", "/v1/completions", {"prompt": "x"},
+                               headers={"Authorization": "Bearer s3cret-kez"})
+    ok(err_is(st, js, 401, "invalid_api_key"), "a wrong bearer token is 401", js)
+    st, _, js, _ = srv.request("POST", "/tokenize", {"prompt": "x"}, headers={"Authorization": "Bearer nope"})
+    ok(err_is(st, js, 401), "the tokenizer endpoints need the key too", js)
+    st, _, js, raw = srv.request("GET", "/health", headers={"Authorization": ""})
+    ok(st == 200 and raw == b"", "/health answers 200 without a key", raw)
+    st, hd, js, _ = srv.request("GET", "/v1/completions")
+    ok(err_is(st, js, 405, "method_not_allowed") and hd.get("allow") == "POST",
+       "GET /v1/completions is 405 with Allow: POST", (st, hd, js))
+    st, _, js, _ = srv.request("POST", "/v1/chat/completions", {"prompt": "x"})
+    ok(err_is(st, js, 404, "unknown_url"), "an unknown path is 404", js)
+    for body, param in [({"prompt": "x", "temperature": 0.7}, "temperature"), ({"prompt": "x", "n": 2}, "n"),
+                        ({"prompt": "x", "stream": True}, "stream"), ({"prompt": []}, "prompt"),
+                        ({"prompt": [[1, 2], [100000]]}, "prompt"), ({"max_tokens": 3}, "prompt"),
+                        ({"prompt": "x", "logprobs": 50}, "logprobs"), ({"prompt": "x", "stop": [1]}, "stop")]:
+        st, _, js, _ = srv.request("POST", "/v1/completions", body)
+        ok(err_is(st, js, 400) and js["error"]["param"] == param, "%s is 400 naming param '%s'"
+           % (json.dumps(body)[:60], param), js)
+    st, _, js, _ = srv.request("POST", "/detokenize", {"tokens": [-1]})
+    ok(err_is(st, js, 400), "/detokenize of an id outside the vocabulary is 400", js)
+    js = srv.complete({"model": "tiny", "prompt": "Once", "max_tokens": 0})
+    ok(js["choices"][0]["text"] == "" and js["choices"][0]["finish_reason"] == "length" and
+       js["usage"]["completion_tokens"] == 0, "max_tokens 0 without echo returns empty text", js)
+    srv.stop()
+
+    # Limits that need a slow request: one prompt at a time, a one-second timeout, a queue of 100; the heavy
+    # request is 64 prompts x 500 generated tokens, several seconds of work on stories260K.
+    srv = Server(model, *extra, "--max-batch", "1", "--max-queue", "100", "--request-timeout", "1")
+    st, _, js, _ = srv.request("POST", "/v1/completions", {"prompt": ["a"] * 101, "max_tokens": 1})
+    ok(err_is(st, js, 429, "queue_full"), "more prompts than --max-queue is 429", js)
+    # --max-batch 1: every prompt is computed alone, so answers do not depend on the load, bit for bit.
+    req = {"prompt": PAIRS[1][0] + PAIRS[1][1], "echo": True, "max_tokens": 6, "logprobs": 2}
+    alone = srv.complete(req)["choices"][0]
+    loaded, errors = [], []
+
+    def client():
+        try:
+            for _ in range(3):
+                loaded.append(srv.complete(req)["choices"][0])
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=client) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ok(not errors and len(loaded) == 18 and all(c == alone for c in loaded),
+       "with --max-batch 1, 6 concurrent clients get exactly the answer of a request alone", errors[:3])
+    heavy = {"prompt": ["Once upon a time"] * 64, "max_tokens": 500, "stop": ["zzzz"]}
+    t0 = time.time()
+    st, _, js, _ = srv.request("POST", "/v1/completions", heavy)
+    slow = time.time() - t0
+    if st == 200:
+        skip("a completion over --request-timeout is 408", "the model finished 64x500 tokens in %.2fs" % slow)
+    else:
+        ok(err_is(st, js, 408, "request_timeout") and slow < 5, "a completion over --request-timeout is 408 "
+           "(after %.1fs)" % slow, js)
+    # A client that disconnects: its prompts are cancelled.
+    body = json.dumps(heavy).encode()
+    s = socket.create_connection(("127.0.0.1", srv.port))
+    s.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    time.sleep(0.3)
+    s.close()
+    time.sleep(0.5)
+    t0 = time.time()
+    st, _, js, _ = srv.request("POST", "/v1/completions", {"prompt": "Once", "max_tokens": 2})
+    ok(st == 200 and time.time() - t0 < 0.5, "after a client disconnected mid-request the next request is "
+       "served at once (its prompts no longer occupy the batch)", (st, js, time.time() - t0))
+    code, err = srv.stop()
+    abandoned = int(err.split(" abandoned")[0].rsplit(" ", 1)[1]) if " abandoned" in err else -1
+    cancelled = int(err.split(" cancelled")[0].rsplit(" ", 1)[1]) if " cancelled" in err else -1
+    ok(code == 0 and abandoned >= 1 and cancelled >= 64,
+       "the disconnected client's prompts were cancelled (abandoned %d, cancelled %d)" % (abandoned, cancelled),
+       err)
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="serve-test-")
+    try:
+        stories = os.path.join(SHARED, "models", "stories260K", "stories260K.gguf")
+        if SHARED and os.path.exists(stories):
+            check_model("stories260K", stories, ["--max-length", "512"])
+            check_errors(stories, ["--max-length", "512"])
+        else:
+            skip("stories260K: server equals the local runtime", "no ../shared/models/stories260K")
+        glam = os.path.join(tmp, "glam-tiny")
+        run(["init", "--preset", "0.1B/64E", "--scale", "0.05", "--out", glam])
+        check_model("init 0.1B/64E", glam, [])
+        if not (SHARED and os.path.exists(stories)):
+            check_errors(glam, [])
+    finally:
+        subprocess.run(["rm", "-rf", tmp])
+    print("1..%d" % n_points)
+    return 1 if n_failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
