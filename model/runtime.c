@@ -17,6 +17,7 @@
 #include "model/logprob.h"
 #include "model/request_tokens.h"
 #include "model/runtime.h"
+#include "model/stop_strings.h"
 #include "model/tokenizer.h"
 #include "model/weights.h"
 #include "results/identity.h"
@@ -448,23 +449,6 @@ static int runtime_loglikelihood_rolling(void *self, const struct ll_request *re
 
 /* ---- generation --------------------------------------------------------------------------------------------- */
 
-/* Earliest position in text[0..len) where any stop string begins, or len when none occurs. */
-static size_t first_stop(const char *text, size_t len, const char *const *stop, size_t n_stop)
-{
-    size_t best = len;
-    for (size_t s = 0; s < n_stop; s++) {
-        size_t sl = strlen(stop[s]);
-        if (sl == 0 || sl > len)
-            continue;
-        for (size_t p = 0; p + sl <= len && p < best; p++)
-            if (memcmp(text + p, stop[s], sl) == 0) {
-                best = p;
-                break;
-            }
-    }
-    return best;
-}
-
 static int generate_one(struct runtime *rt, const struct gen_request *req, struct gen_result *res,
                         struct ge_error *err)
 {
@@ -527,7 +511,7 @@ static int generate_one(struct runtime *rt, const struct gen_request *req, struc
         n_gen++;
         /* Only a stop string that ends in the new piece can be new: look back max_stop - 1 bytes. */
         size_t from = before > max_stop ? before - max_stop : 0;
-        if (req->n_stop && first_stop(text.data + from, text.len - from, req->stop, req->n_stop) < text.len - from)
+        if (req->n_stop && stop_strings_find(text.data + from, text.len - from, req->stop, req->n_stop, NULL) < text.len - from)
             break;
         if (rt->state->n_past >= rt->max_length)
             break;
@@ -537,7 +521,7 @@ static int generate_one(struct runtime *rt, const struct gen_request *req, struc
         if (rc)
             goto out;
     }
-    size_t cut = first_stop(strbuf_str(&text), text.len, req->stop, req->n_stop);
+    size_t cut = stop_strings_find(strbuf_str(&text), text.len, req->stop, req->n_stop, NULL);
     res->text = xstrndup(strbuf_str(&text), cut);
     res->n_tokens = n_gen;
 out:

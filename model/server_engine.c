@@ -21,6 +21,7 @@
 #include "harness/xalloc.h"
 #include "model/logprob.h"
 #include "model/server_engine.h"
+#include "model/stop_strings.h"
 
 enum { SERVER_JOB_NEW, SERVER_JOB_QUEUED, SERVER_JOB_ACTIVE, SERVER_JOB_DONE };
 
@@ -139,25 +140,6 @@ static void job_finish_locked(struct server_engine *e, struct server_job *j, int
 
 /* ---- the logits callback -------------------------------------------------------------------------------------- */
 
-/* Earliest position in text[0..len) where any stop string begins (and which one), or len when none occurs. */
-static size_t first_stop(const char *text, size_t len, char *const *stop, size_t n_stop, int *which)
-{
-    size_t best = len;
-    for (size_t s = 0; s < n_stop; s++) {
-        size_t sl = strlen(stop[s]);
-        if (sl == 0 || sl > len)
-            continue;
-        for (size_t p = 0; p + sl <= len && p < best; p++)
-            if (memcmp(text + p, stop[s], sl) == 0) {
-                best = p;
-                if (which)
-                    *which = (int)s;
-                break;
-            }
-    }
-    return best;
-}
-
 /* Records target's log-prob and the alternatives of one scored position. */
 static void record_lp(struct server_engine *e, struct server_job *j, const float *logits, int32_t target)
 {
@@ -192,10 +174,10 @@ static int choose_next(struct server_engine *e, struct server_job *j, const floa
             max_stop = strlen(j->stop[s]);
     /* Only a stop string that ends in the new piece can be new: look back max_stop - 1 bytes. */
     size_t from = before > max_stop ? before - max_stop : 0;
-    if (j->n_stop && first_stop(j->text.data + from, j->text.len - from, j->stop, j->n_stop, NULL) <
+    if (j->n_stop && stop_strings_find(j->text.data + from, j->text.len - from, (const char *const *)j->stop, j->n_stop, NULL) <
                          j->text.len - from) {
         j->finish = SERVER_FINISH_STOP;
-        j->text_cut = first_stop(j->text.data, j->text.len, j->stop, j->n_stop, &j->stop_index);
+        j->text_cut = stop_strings_find(j->text.data, j->text.len, (const char *const *)j->stop, j->n_stop, &j->stop_index);
         return 1;
     }
     j->text_cut = j->text.len;
