@@ -108,9 +108,61 @@ out:
     return rc;
 }
 
+/* Commits each result a backend reports before its call returns (model_sink): one transaction per answer, so a
+ * run interrupted while a remote endpoint is still answering the batch keeps everything already answered. */
+struct commit_sink {
+    struct store *st;
+    const struct store_pending_list *pend;
+    const size_t *idx;       /* call index -> index into pend */
+    unsigned char *stored;   /* (pend->n) set to 1 once committed here */
+    int rolling;
+    double t0;               /* seconds, when the call started */
+    int failed;              /* 1 after a store error (in err); later results are left to the batch */
+    struct ge_error err;
+};
+
+static void commit_one(struct commit_sink *cs, size_t i, struct store_response *one)
+{
+    if (cs->failed)
+        return;
+    size_t pi = cs->idx[i];
+    one->request_id = cs->pend->items[pi].request_id;
+    one->latency_ms = (progress_now() - cs->t0) * 1000.0;
+    if (store_put_responses(cs->st, 1, one, &cs->err) != GE_OK) {
+        cs->failed = 1;
+        return;
+    }
+    cs->stored[pi] = 1;
+}
+
+static void sink_ll_done(void *ctx, size_t i, const struct ll_result *r)
+{
+    struct commit_sink *cs = ctx;
+    struct store_response one = {.logprob = r->logprob, .n_tokens = r->n_tokens,
+                                 .is_greedy = cs->rolling ? -1 : r->is_greedy,
+                                 .token_logprobs = r->token_logprobs, /* borrowed for the call */
+                                 .n_token_logprobs = r->token_logprobs ? (size_t)r->n_tokens : 0};
+    commit_one(cs, i, &one);
+}
+
+static void sink_gen_done(void *ctx, size_t i, const struct gen_result *r)
+{
+    struct commit_sink *cs = ctx;
+    struct store_response one = {.logprob = NAN, .n_tokens = r->n_tokens, .is_greedy = -1, .text = r->text};
+    commit_one(cs, i, &one);
+}
+
+/* Installs sink (NULL removes it) on a backend that takes one (model_ops.set_sink). */
+static void sink_install(struct model *m, const struct model_sink *sink)
+{
+    if (m->ops->set_sink)
+        m->ops->set_sink(m->self, sink);
+}
+
 /* Sends the loglikelihood (rolling == 0) or rolling requests among idx[0..n) to the model in one call. */
-static int call_loglikelihood(struct model *m, int rolling, int want_tokens, const struct store_pending_list *pend,
-                              const size_t *idx, size_t n, struct store_response *resp, struct runloop_stats *stats,
+static int call_loglikelihood(struct store *st, struct model *m, int rolling, int want_tokens,
+                              const struct store_pending_list *pend, const size_t *idx, size_t n,
+                              struct store_response *resp, unsigned char *stored, struct runloop_stats *stats,
                               struct ge_error *err)
 {
     if (n == 0)
@@ -129,8 +181,14 @@ static int call_loglikelihood(struct model *m, int rolling, int want_tokens, con
         reqs[i].want_token_logprobs = want_tokens;
     }
     double t0 = progress_now();
+    struct commit_sink cs = {.st = st, .pend = pend, .idx = idx, .stored = stored, .rolling = rolling, .t0 = t0};
+    struct model_sink sink = {.ll_done = sink_ll_done, .ctx = &cs};
+    sink_install(m, &sink);
     int rc = op(m->self, reqs, n, res, err);
+    sink_install(m, NULL);
     double ms = (progress_now() - t0) * 1000.0;
+    if (rc == GE_OK && cs.failed)
+        rc = ge_error_set(err, cs.err.code, "%s", cs.err.msg);
     if (rc == GE_OK) {
         for (size_t i = 0; i < n; i++) {
             struct store_response *r = &resp[idx[i]];
@@ -160,8 +218,9 @@ static int call_loglikelihood(struct model *m, int rolling, int want_tokens, con
     return rc;
 }
 
-static int call_generate(struct model *m, const struct store_pending_list *pend, const size_t *idx, size_t n,
-                         struct store_response *resp, struct runloop_stats *stats, struct ge_error *err)
+static int call_generate(struct store *st, struct model *m, const struct store_pending_list *pend, const size_t *idx,
+                         size_t n, struct store_response *resp, unsigned char *stored, struct runloop_stats *stats,
+                         struct ge_error *err)
 {
     if (n == 0)
         return GE_OK;
@@ -184,8 +243,14 @@ static int call_generate(struct model *m, const struct store_pending_list *pend,
         reqs[i].length_penalty = gs[i].length_penalty;
     }
     double t0 = progress_now();
+    struct commit_sink cs = {.st = st, .pend = pend, .idx = idx, .stored = stored, .t0 = t0};
+    struct model_sink sink = {.gen_done = sink_gen_done, .ctx = &cs};
+    sink_install(m, &sink);
     rc = m->ops->generate(m->self, reqs, n, res, err);
+    sink_install(m, NULL);
     double ms = (progress_now() - t0) * 1000.0;
+    if (rc == GE_OK && cs.failed)
+        rc = ge_error_set(err, cs.err.code, "%s", cs.err.msg);
     if (rc)
         goto out;
     for (size_t i = 0; i < n; i++) {
@@ -210,7 +275,7 @@ out:
 
 /* Answers one batch of pending requests into resp[0..pend->n) (zeroed by the caller). */
 static int answer_batch(struct store *st, const char *model_hash, struct model *m, int use_cache, int want_tokens,
-                        const struct store_pending_list *pend, struct store_response *resp,
+                        const struct store_pending_list *pend, struct store_response *resp, unsigned char *stored,
                         struct runloop_stats *stats, struct ge_error *err)
 {
     size_t n = pend->n;
@@ -243,13 +308,14 @@ static int answer_batch(struct store *st, const char *model_hash, struct model *
         }
         by_type[p->type][n_type[p->type]++] = i;
     }
-    rc = call_loglikelihood(m, 0, want_tokens, pend, by_type[STORE_REQ_LOGLIKELIHOOD],
-                            n_type[STORE_REQ_LOGLIKELIHOOD], resp, stats, err);
+    rc = call_loglikelihood(st, m, 0, want_tokens, pend, by_type[STORE_REQ_LOGLIKELIHOOD],
+                            n_type[STORE_REQ_LOGLIKELIHOOD], resp, stored, stats, err);
     if (rc == GE_OK)
-        rc = call_loglikelihood(m, 1, want_tokens, pend, by_type[STORE_REQ_LOGLIKELIHOOD_ROLLING],
-                                n_type[STORE_REQ_LOGLIKELIHOOD_ROLLING], resp, stats, err);
+        rc = call_loglikelihood(st, m, 1, want_tokens, pend, by_type[STORE_REQ_LOGLIKELIHOOD_ROLLING],
+                                n_type[STORE_REQ_LOGLIKELIHOOD_ROLLING], resp, stored, stats, err);
     if (rc == GE_OK)
-        rc = call_generate(m, pend, by_type[STORE_REQ_GENERATE], n_type[STORE_REQ_GENERATE], resp, stats, err);
+        rc = call_generate(st, m, pend, by_type[STORE_REQ_GENERATE], n_type[STORE_REQ_GENERATE], resp, stored, stats,
+                           err);
 out:
     for (int t = 0; t < 3; t++)
         free(by_type[t]);
@@ -287,6 +353,8 @@ int runloop_execute_pool(struct store *st, const char *model_hash, struct model 
     struct store_pending_list pend = {0}, more = {0};
     struct store_response *resp = xcalloc(opt->batch_size, sizeof *resp);
     size_t *owner = xcalloc(opt->batch_size, sizeof *owner); /* task index of each item of the batch */
+    unsigned char *stored = xcalloc(opt->batch_size, 1);   /* items committed during the model call (sink) */
+    struct store_response *rest = xcalloc(opt->batch_size, sizeof *rest); /* shallow copies, not owned */
     uint64_t *answered = xcalloc(n ? n : 1, sizeof *answered); /* per task run: responses stored, for progress */
     int rc = GE_OK;
     size_t cur = 0;
@@ -330,10 +398,16 @@ int runloop_execute_pool(struct store *st, const char *model_hash, struct model 
         if (rc)
             break;
         memset(resp, 0, pend.n * sizeof *resp);
+        memset(stored, 0, pend.n);
         struct runloop_stats batch = {0};
-        rc = answer_batch(st, model_hash, m, opt->use_cache, opt->token_logprobs, &pend, resp, &batch, err);
-        if (rc == GE_OK)
-            rc = store_put_responses(st, pend.n, resp, err);
+        rc = answer_batch(st, model_hash, m, opt->use_cache, opt->token_logprobs, &pend, resp, stored, &batch, err);
+        if (rc == GE_OK) { /* everything not already committed by the sink, in one transaction */
+            size_t n_rest = 0;
+            for (size_t i = 0; i < pend.n; i++)
+                if (!stored[i])
+                    rest[n_rest++] = resp[i];
+            rc = n_rest ? store_put_responses(st, n_rest, rest, err) : GE_OK;
+        }
         uint64_t toks = 0;
         for (size_t i = 0; rc == GE_OK && i < pend.n; i++) {
             struct runloop_stats *ts = &tasks[owner[i]].stats;
@@ -362,6 +436,8 @@ int runloop_execute_pool(struct store *st, const char *model_hash, struct model 
     store_pending_list_release(&more);
     free(resp);
     free(owner);
+    free(stored);
+    free(rest);
     free(answered);
     return rc;
 }

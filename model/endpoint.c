@@ -35,6 +35,7 @@ struct endpoint {
     int echo_max_tokens;          /* 0 or 1: what the server accepted with echo */
     char echo_problem[640];       /* why echo_ok == 0 */
     char identity[65];
+    const struct model_sink *sink; /* borrowed, or NULL: where finished results go at once (model.h) */
 };
 
 static const struct model_ops endpoint_ops;
@@ -199,8 +200,12 @@ static int ll_check(void *ctx, const char *body, size_t len, struct ge_error *er
         tmp[k].truncated = p->truncated;
     }
     if (rc == GE_OK)
-        for (size_t k = 0; k < g->n; k++)
+        for (size_t k = 0; k < g->n; k++) {
             g->out[g->slot[k]] = tmp[k];
+            const struct model_sink *sink = g->ep->sink;
+            if (sink && sink->ll_done && tmp[k].error == NULL) /* final: a passed check is never retried */
+                sink->ll_done(sink->ctx, g->slot[k], &g->out[g->slot[k]]);
+        }
     else
         for (size_t k = 0; k < g->n; k++)
             model_ll_result_release(&tmp[k]);
@@ -371,6 +376,7 @@ struct gen_group {
     const struct gen_request *reqs;
     size_t first, n;
     struct gen_result *out;
+    const struct model_sink *sink; /* borrowed, or NULL */
 };
 
 /* The text before the earliest stop string (lm-eval cuts again after the server: some servers keep the stop). */
@@ -398,6 +404,8 @@ static int gen_check(void *ctx, const char *body, size_t len, struct ge_error *e
         model_gen_result_release(o);
         o->text = cut_at_stop(c.choices[k].text, r->stop, r->n_stop);
         o->n_tokens = g->n == 1 ? c.completion_tokens : -1;
+        if (g->sink && g->sink->gen_done)
+            g->sink->gen_done(g->sink->ctx, g->first + k, o);
     }
     endpoint_completion_release(&c);
     return GE_OK;
@@ -458,7 +466,7 @@ static int endpoint_generate(void *self, const struct gen_request *reqs, size_t 
         if (same)
             groups[n_groups - 1].n++;
         else
-            groups[n_groups++] = (struct gen_group){.reqs = reqs, .first = i, .n = 1, .out = out};
+            groups[n_groups++] = (struct gen_group){.reqs = reqs, .first = i, .n = 1, .out = out, .sink = ep->sink};
     }
     for (size_t g = 0; g < n_groups && rc == GE_OK; g++) {
         const struct gen_request *r = &reqs[groups[g].first];
@@ -519,6 +527,11 @@ static void endpoint_free(void *self)
     free(ep);
 }
 
+static void endpoint_set_sink(void *self, const struct model_sink *sink)
+{
+    ((struct endpoint *)self)->sink = sink;
+}
+
 static const struct model_ops endpoint_ops = {
     .backend = "openai",
     .info = endpoint_info,
@@ -526,6 +539,7 @@ static const struct model_ops endpoint_ops = {
     .loglikelihood_rolling = NULL, /* optional; no GLaM task needs it */
     .generate = endpoint_generate,
     .free = endpoint_free,
+    .set_sink = endpoint_set_sink,
 };
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }

@@ -65,6 +65,17 @@ struct model_info {
     double flops_per_token;   /* forward FLOPs per token (2 x activated matmul params); 0 when unknown */
 };
 
+/* Where a backend reports each request's result as soon as it has it, before the call returns, so the harness
+ * can commit it at once (a remote endpoint answers a batch over seconds; an interrupted run must not ask again
+ * what was already answered). i is the request's index in the call's array; r is borrowed for the duration of
+ * the callback and stays the call's result. Called on the calling thread, only for final, successful results
+ * (never for a result that will carry an error). Both callbacks are optional. */
+struct model_sink {
+    void (*ll_done)(void *ctx, size_t i, const struct ll_result *r);
+    void (*gen_done)(void *ctx, size_t i, const struct gen_result *r);
+    void *ctx;
+};
+
 struct model_ops {
     const char *backend;      /* short name, e.g. "runtime", "openai" */
     int (*info)(void *self, struct model_info *info, struct ge_error *err);
@@ -75,6 +86,9 @@ struct model_ops {
     int (*generate)(void *self, const struct gen_request *reqs, size_t n, struct gen_result *out,
                     struct ge_error *err); /* optional */
     void (*free)(void *self);
+    /* Optional: reports results through sink (borrowed) during the following calls, until set_sink(self, NULL).
+     * A backend without it reports results only when its call returns. */
+    void (*set_sink)(void *self, const struct model_sink *sink);
 };
 
 struct model {

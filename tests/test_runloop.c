@@ -42,6 +42,39 @@ static int cb_loglikelihood(void *self, const struct ll_request *reqs, size_t n,
 
 static void cb_free(void *self) {}
 
+/* A backend that reports results through the sink as it finishes them, and fails the call after `fail_after`
+ * results (as a remote endpoint whose server dies mid-batch). */
+struct sinking_backend {
+    const struct model_sink *sink;
+    size_t fail_after;
+    size_t n_asked;          /* requests the backend was asked for, over all calls */
+};
+
+static int sb_loglikelihood(void *self, const struct ll_request *reqs, size_t n, struct ll_result *out,
+                            struct ge_error *err)
+{
+    struct sinking_backend *sb = self;
+    for (size_t i = 0; i < n; i++) {
+        sb->n_asked++;
+        if (sb->fail_after == 0)
+            return ge_error_set(err, GE_ERR_IO, "the server went away");
+        sb->fail_after--;
+        out[i] = (struct ll_result){.logprob = -(double)strlen(reqs[i].continuation), .n_tokens = 2, .is_greedy = 1};
+        if (sb->sink && sb->sink->ll_done)
+            sb->sink->ll_done(sb->sink->ctx, i, &out[i]);
+    }
+    return GE_OK;
+}
+
+static void sb_set_sink(void *self, const struct model_sink *sink)
+{
+    ((struct sinking_backend *)self)->sink = sink;
+}
+
+static const struct model_ops sinking_ops = {.backend = "sinking", .info = cb_info,
+                                             .loglikelihood = sb_loglikelihood, .free = cb_free,
+                                             .set_sink = sb_set_sink};
+
 static const struct model_ops counting_ops = {.backend = "counting", .info = cb_info,
                                               .loglikelihood = cb_loglikelihood, .free = cb_free};
 
@@ -130,6 +163,32 @@ int main(void)
     tap_ok(rc == GE_OK && list.n == 1 && fabs(list.items[0].logprob + (double)strlen(" beta answer 2")) < 1e-12,
            "a response is stored with its own request (%s)", rc ? err.msg : "ok");
     store_response_list_release(&list);
+    store_close(st);
+
+    /* A backend that reports each result as it finishes: what it finished before failing is committed at once,
+     * and a second execution asks only for the rest. */
+    case_path(path, sizeof path, "sink.db");
+    rc = store_open(path, STORE_MODE_WRITE, 0, &st, &err);
+    if (rc == GE_OK)
+        rc = setup_run(st, &model_id, &run_id, &tr[0], &err);
+    if (rc == GE_OK)
+        rc = add_task_run(st, run_id, "delta", &tr[0], &err);
+    struct sinking_backend sb = {.fail_after = 2};
+    struct model ms = {.ops = &sinking_ops, .self = &sb};
+    opt.batch_size = 8;
+    struct runloop_task one = {.task_run_id = tr[0], .label = "delta"};
+    rc = runloop_execute_pool(st, MODEL_A, &ms, &opt, &one, 1, &err);
+    uint64_t total = 0, answered = 0;
+    store_count_requests(st, tr[0], &total, &answered, &err);
+    tap_ok(rc != GE_OK && strstr(err.msg, "went away") != NULL, "the failing call fails the execution (%s)", err.msg);
+    tap_ok(answered == 2 && sb.sink == NULL, "the 2 results finished before the failure are stored (%llu of %llu), "
+           "and the sink is removed after the call", (unsigned long long)answered, (unsigned long long)total);
+    sb.fail_after = 100;
+    sb.n_asked = 0;
+    rc = runloop_execute_pool(st, MODEL_A, &ms, &opt, &one, 1, &err);
+    store_count_requests(st, tr[0], &total, &answered, &err);
+    tap_ok(rc == GE_OK && sb.n_asked == 1 && answered == 3, "executing again asks only for the one not answered "
+           "(%zu asked, %llu of 3 stored)", sb.n_asked, (unsigned long long)answered);
     store_close(st);
     store_fixture_cleanup();
     return tap_done();
