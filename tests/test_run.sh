@@ -33,24 +33,31 @@ pending=$(sqlite3 "$tmp/a.db" "SELECT count(*) FROM requests q LEFT JOIN respons
 nmetrics=$(sqlite3 "$tmp/a.db" "SELECT count(DISTINCT task_run_id) FROM metrics")
 [ "$nmetrics" = $((n_tasks * 2)) ]; ok $? "every task run has metrics ($nmetrics)"
 
-# Kill and resume: same scores as the uninterrupted run. The run is long enough (4 shots, 30 documents, batches
-# of 4) that each SIGKILL lands mid-run; we check that it did.
+# Kill and resume: same scores as the uninterrupted run. Each SIGKILL is sent once the database holds more
+# answers than before (polled, not timed, so a fast machine cannot finish first); we check the first struck
+# mid-run.
 opts="--tasks arc_easy,boolq --shots 4 --limit 30 --max-length 512 --data-dir $data"
 "$bin" run --model "$model" $opts --db "$tmp/ref.db" >/dev/null 2>&1; ok $? "reference run"
+n_answers() { [ -f "$1" ] && sqlite3 -readonly "$1" "SELECT count(*) FROM responses" 2>/dev/null || echo 0; }
+# kill_after_more DB N PID: SIGKILLs PID once DB holds N more responses than when called (or when PID has ended).
+kill_after_more() {
+    local want=$(($(n_answers "$1") + $2)) cur
+    while kill -0 "$3" 2>/dev/null; do
+        cur=$(n_answers "$1")
+        [ "${cur:-0}" -ge "$want" ] && break
+        sleep 0.02
+    done
+    kill -9 "$3" 2>/dev/null
+    wait "$3" 2>/dev/null
+}
 "$bin" run --model "$model" $opts --db "$tmp/k.db" --batch-size 4 >/dev/null 2>&1 &
-pid=$!
-sleep 1.5
-kill -9 $pid 2>/dev/null
-wait $pid 2>/dev/null
+kill_after_more "$tmp/k.db" 12 $!
 run_id=$(sqlite3 "$tmp/k.db" "SELECT max(id) FROM runs")
 status=$(sqlite3 "$tmp/k.db" "SELECT status FROM runs WHERE id = $run_id")
-[ "$status" = running ]; ok $? "the first SIGKILL struck mid-run (status $status)"
-for delay in 0.7 1.1; do
+[ "$status" = running ]; ok $? "the first SIGKILL struck mid-run (status $status, $(n_answers "$tmp/k.db") answers stored)"
+for more in 20 40; do
     "$bin" run --model "$model" $opts --db "$tmp/k.db" --batch-size 4 --resume "$run_id" >/dev/null 2>&1 &
-    pid=$!
-    sleep $delay
-    kill -9 $pid 2>/dev/null
-    wait $pid 2>/dev/null
+    kill_after_more "$tmp/k.db" $more $!
 done
 "$bin" run --model "$model" $opts --db "$tmp/k.db" --resume "$run_id" >/dev/null 2>"$tmp/k.err"
 ok $? "the resumed run completes"
