@@ -243,7 +243,7 @@ int runtime_open(const char *path, const struct runtime_options *opt_in, struct 
                           (long long)rt->max_length);
         goto out;
     }
-    int64_t batch = opt.max_batch_tokens > 0 ? opt.max_batch_tokens : 512;
+    int64_t batch = opt.max_batch_tokens > 0 ? opt.max_batch_tokens : RUNTIME_DEFAULT_PASS_TOKENS;
     rc = transformer_state_new(rt->t, rt->max_length, &rt->state, err);
     if (rc == GE_OK)
         rc = transformer_work_new(rt->t, batch, rt->max_length, opt.path, &rt->work, err);
