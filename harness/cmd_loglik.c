@@ -20,19 +20,6 @@
 #define MAX_UNTIL 64
 
 
-static int parse_bos(const char *v, enum runtime_bos *out)
-{
-    if (strcmp(v, "auto") == 0)
-        *out = RUNTIME_BOS_AUTO;
-    else if (strcmp(v, "always") == 0)
-        *out = RUNTIME_BOS_ALWAYS;
-    else if (strcmp(v, "never") == 0)
-        *out = RUNTIME_BOS_NEVER;
-    else
-        return -1;
-    return 0;
-}
-
 static void print_result(const struct ll_result *r)
 {
     char lp[PYFLOAT_REPR_CAP];
@@ -123,7 +110,7 @@ static int loglik_file(struct model *m, const char *path, int rolling, int per_t
 
 static int loglik_run(int argc, char **argv)
 {
-    enum { OPT_MAX_LENGTH = 256, OPT_BOS, OPT_ROLLING, OPT_PER_TOKEN };
+    enum { OPT_ROLLING = 256, OPT_PER_TOKEN };
     static const struct option opts[] = {
         {"model", required_argument, NULL, 'm'},
         {"requests", required_argument, NULL, 'r'},
@@ -131,8 +118,6 @@ static int loglik_run(int argc, char **argv)
         {"continuation", required_argument, NULL, 'n'},
         {"rolling", no_argument, NULL, OPT_ROLLING},
         {"per-token", no_argument, NULL, OPT_PER_TOKEN},
-        {"max-length", required_argument, NULL, OPT_MAX_LENGTH},
-        {"bos", required_argument, NULL, OPT_BOS},
         BACKEND_LONG_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -144,7 +129,6 @@ static int loglik_run(int argc, char **argv)
     int rolling = 0, per_token = 0, c;
     struct ge_error err;
     ge_error_clear(&err);
-    uint64_t v;
     while ((c = getopt_long(argc, argv, ":m:r:c:n:h", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
@@ -156,15 +140,6 @@ static int loglik_run(int argc, char **argv)
         case 'n': continuation = optarg; break;
         case OPT_ROLLING: rolling = 1; break;
         case OPT_PER_TOKEN: per_token = 1; break;
-        case OPT_MAX_LENGTH:
-            if (cli_parse_u64(optarg, "--max-length", &v, &err))
-                return cli_usage_error(&cmd_loglik, "%s", err.msg);
-            mo.rt.max_length = (int64_t)v;
-            break;
-        case OPT_BOS:
-            if (parse_bos(optarg, &mo.rt.bos))
-                return cli_usage_error(&cmd_loglik, "--bos must be auto, always or never, not '%s'", optarg);
-            break;
         case 'h': return cli_help(&cmd_loglik);
         default:
             if (c >= BACKEND_OPT_FIRST && c < BACKEND_OPT_LAST) {
@@ -237,14 +212,12 @@ const struct command cmd_loglik = {
 
 static int generate_run(int argc, char **argv)
 {
-    enum { OPT_MAX_LENGTH = 256, OPT_BOS };
+    
     static const struct option opts[] = {
         {"model", required_argument, NULL, 'm'},
         {"prompt", required_argument, NULL, 'p'},
         {"until", required_argument, NULL, 'u'},
         {"max-tokens", required_argument, NULL, 't'},
-        {"max-length", required_argument, NULL, OPT_MAX_LENGTH},
-        {"bos", required_argument, NULL, OPT_BOS},
         BACKEND_LONG_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -255,7 +228,7 @@ static int generate_run(int argc, char **argv)
     const char *prompt = NULL;
     const char *until[MAX_UNTIL];
     size_t n_until = 0;
-    uint64_t max_tokens = 128, v;
+    uint64_t max_tokens = 128;
     int c;
     struct ge_error err;
     ge_error_clear(&err);
@@ -276,15 +249,6 @@ static int generate_run(int argc, char **argv)
         case 't':
             if (cli_parse_u64(optarg, "--max-tokens", &max_tokens, &err) || max_tokens == 0)
                 return cli_usage_error(&cmd_generate, "--max-tokens must be a whole number >= 1");
-            break;
-        case OPT_MAX_LENGTH:
-            if (cli_parse_u64(optarg, "--max-length", &v, &err))
-                return cli_usage_error(&cmd_generate, "%s", err.msg);
-            mo.rt.max_length = (int64_t)v;
-            break;
-        case OPT_BOS:
-            if (parse_bos(optarg, &mo.rt.bos))
-                return cli_usage_error(&cmd_generate, "--bos must be auto, always or never, not '%s'", optarg);
             break;
         case 'h': return cli_help(&cmd_generate);
         default:

@@ -151,8 +151,8 @@ static char *args_json(int argc, char **argv, size_t shard_index, size_t shard_c
 
 static int run_run(int argc, char **argv)
 {
-    enum { OPT_LIMIT = 256, OPT_SEED, OPT_DB, OPT_DATA_DIR, OPT_BATCH, OPT_RESUME, OPT_STRICT, OPT_MAX_LENGTH,
-           OPT_SKIP_MISSING, OPT_BOS, OPT_SHARD };
+    enum { OPT_LIMIT = 256, OPT_SEED, OPT_DB, OPT_DATA_DIR, OPT_BATCH, OPT_RESUME, OPT_STRICT, OPT_SKIP_MISSING,
+           OPT_SHARD };
     static const struct option opts[] = {
         {"model", required_argument, NULL, 'm'},
         {"tasks", required_argument, NULL, 't'},
@@ -165,15 +165,13 @@ static int run_run(int argc, char **argv)
         {"resume", required_argument, NULL, OPT_RESUME},
         {"strict", no_argument, NULL, OPT_STRICT},
         {"skip-missing", no_argument, NULL, OPT_SKIP_MISSING},
-        {"max-length", required_argument, NULL, OPT_MAX_LENGTH},
-        {"bos", required_argument, NULL, OPT_BOS},
         {"shard", required_argument, NULL, OPT_SHARD},
         BACKEND_LONG_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *tasks_spec = "all", *shots_spec = "0", *db_opt = NULL, *data_opt = NULL;
-    uint64_t limit = 0, seed = 1234, batch = 32, resume_id = 0, v;
+    uint64_t limit = 0, seed = 1234, batch = 32, resume_id = 0;
     size_t shard_index = 0, shard_count = 1;
     int strict = 0, skip_missing = 0, c;
     struct backend_options bo; /* --model and the endpoint options (model/backend_open.h) */
@@ -209,21 +207,6 @@ static int run_run(int argc, char **argv)
             break;
         case OPT_STRICT: strict = 1; break;
         case OPT_SKIP_MISSING: skip_missing = 1; break;
-        case OPT_MAX_LENGTH:
-            if (cli_parse_u64(optarg, "--max-length", &v, &err))
-                return cli_usage_error(&cmd_run, "%s", err.msg);
-            bo.rt.max_length = (int64_t)v;
-            break;
-        case OPT_BOS:
-            if (strcmp(optarg, "auto") == 0)
-                bo.rt.bos = RUNTIME_BOS_AUTO;
-            else if (strcmp(optarg, "always") == 0)
-                bo.rt.bos = RUNTIME_BOS_ALWAYS;
-            else if (strcmp(optarg, "never") == 0)
-                bo.rt.bos = RUNTIME_BOS_NEVER;
-            else
-                return cli_usage_error(&cmd_run, "--bos must be auto, always or never");
-            break;
         case OPT_SHARD:
             if (parse_shard(optarg, &shard_index, &shard_count, &err))
                 return cli_usage_error(&cmd_run, "%s", err.msg);

@@ -124,7 +124,22 @@ int backend_parse_option(struct backend_options *o, int code, const char *arg, s
         o->ep.http.backoff_base_s = (double)ms / 1000.0;
         return GE_OK;
     }
-    default: return ge_error_set(err, GE_ERR_USAGE, "unknown endpoint option %d", code);
+    case BACKEND_OPT_MAX_LENGTH:
+        if (cli_parse_u64(arg, "--max-length", &v, err) || v > INT64_MAX)
+            return ge_error_set(err, GE_ERR_USAGE, "--max-length: \"%s\" is not a token count", arg);
+        o->rt.max_length = (int64_t)v;
+        return GE_OK;
+    case BACKEND_OPT_BOS:
+        if (strcmp(arg, "auto") == 0)
+            o->rt.bos = RUNTIME_BOS_AUTO;
+        else if (strcmp(arg, "always") == 0)
+            o->rt.bos = RUNTIME_BOS_ALWAYS;
+        else if (strcmp(arg, "never") == 0)
+            o->rt.bos = RUNTIME_BOS_NEVER;
+        else
+            return ge_error_set(err, GE_ERR_USAGE, "--bos must be auto, always or never, not '%s'", arg);
+        return GE_OK;
+    default: return ge_error_set(err, GE_ERR_USAGE, "unknown model option %d", code);
     }
 }
 

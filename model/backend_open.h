@@ -34,8 +34,9 @@ int backend_add_model(struct backend_options *o, const char *arg, struct ge_erro
 /* 1 when the models given are endpoints. */
 int backend_is_remote(const struct backend_options *o);
 
-/* Option codes of the endpoint options, for getopt_long tables: put BACKEND_LONG_OPTIONS in the table and pass
- * codes >= BACKEND_OPT_FIRST to backend_parse_option. */
+/* Option codes of the model options every model-using command shares (the endpoint options, --max-length and
+ * --bos), for getopt_long tables: put BACKEND_LONG_OPTIONS in the table and pass codes >= BACKEND_OPT_FIRST to
+ * backend_parse_option. */
 enum {
     BACKEND_OPT_FIRST = 1000,
     BACKEND_OPT_MODEL_NAME = BACKEND_OPT_FIRST,
@@ -47,6 +48,8 @@ enum {
     BACKEND_OPT_RETRIES,
     BACKEND_OPT_PROMPTS_PER_REQUEST,
     BACKEND_OPT_BACKOFF,
+    BACKEND_OPT_MAX_LENGTH,
+    BACKEND_OPT_BOS,
     BACKEND_OPT_LAST
 };
 #define BACKEND_LONG_OPTIONS \
@@ -58,7 +61,9 @@ enum {
     {"connect-timeout", required_argument, NULL, BACKEND_OPT_CONNECT_TIMEOUT}, \
     {"retries", required_argument, NULL, BACKEND_OPT_RETRIES}, \
     {"prompts-per-request", required_argument, NULL, BACKEND_OPT_PROMPTS_PER_REQUEST}, \
-    {"backoff", required_argument, NULL, BACKEND_OPT_BACKOFF}
+    {"backoff", required_argument, NULL, BACKEND_OPT_BACKOFF}, \
+    {"max-length", required_argument, NULL, BACKEND_OPT_MAX_LENGTH}, \
+    {"bos", required_argument, NULL, BACKEND_OPT_BOS}
 #define BACKEND_USAGE \
     "Remote endpoints (--model http(s)://HOST:PORT/v1, repeatable, or --model @FILE of URLs):\n" \
     "  --model-name NAME   the served model id (default: the one /v1/models lists)\n" \
