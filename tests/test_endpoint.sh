@@ -194,11 +194,12 @@ else
     [ "$rc" = 1 ] && grep -q "127.0.0.1:$rport/v1/completions: request failed after 2 attempts" "$tmp/die.err"
     ok $? "a server that dies mid-run fails the run with a clear error"
     cp "$tmp/die.db" "$tmp/die_phase1.db"
-    # Every answer the server gave before it died is committed at once, not only whole batches: all its successful
-    # completions but the start-up probe (19 of the 20 before die_after=20; batches of 8 would keep only 16).
+    # Answers are committed as they arrive, not per batch: batches of 8 would keep only the 16 of the two batches
+    # finished before the server died at its 20th answer (the probe included). Answers the server logged but was
+    # killed while sending are not received, so at most the logged ones (probe excluded) are stored.
     got=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM responses").fetchone()[0])' "$tmp/die_phase1.db")
     want=$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l).get("status") == 200) - 1)' "$tmp/rdie.log")
-    [ "$got" = "$want" ] && [ "$got" -gt 16 ]; ok $? "each answer given before the server died is stored ($got of $want)"
+    [ "$got" -gt 16 ] && [ "$got" -le "$want" ]; ok $? "answers received before the server died are stored at once ($got; server logged $want)"
     start_server rdie2 "$rport"
     run_id=$(grep -o 'resume with: glam-eval run --resume [0-9]*' "$tmp/die.err" | grep -o '[0-9]*$')
     "$bin" run --model "http://127.0.0.1:$rport/v1" $ropts --batch-size 8 --db "$tmp/die.db" --resume "$run_id" \
