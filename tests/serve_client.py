@@ -368,9 +368,9 @@ def check_errors(model, extra):
        js["usage"]["completion_tokens"] == 0, "max_tokens 0 without echo returns empty text", js)
     srv.stop()
 
-    # Limits that need a slow request: one prompt at a time, a one-second timeout, a queue of 100; the heavy
-    # request is 64 prompts x 500 generated tokens, several seconds of work on stories260K.
-    srv = Server(model, *extra, "--max-batch", "1", "--max-queue", "100", "--request-timeout", "1")
+    # One prompt at a time and a queue of 100 (the default request timeout: 18 requests of 6 clients queue behind
+    # each other, which takes over a second under sanitizers on a loaded machine).
+    srv = Server(model, *extra, "--max-batch", "1", "--max-queue", "100")
     st, _, js, _ = srv.request("POST", "/v1/completions", {"prompt": ["a"] * 101, "max_tokens": 1})
     ok(err_is(st, js, 429, "queue_full"), "more prompts than --max-queue is 429", js)
     # --max-batch 1: every prompt is computed alone, so answers do not depend on the load, bit for bit.
@@ -392,6 +392,11 @@ def check_errors(model, extra):
         t.join()
     ok(not errors and len(loaded) == 18 and all(c == alone for c in loaded),
        "with --max-batch 1, 6 concurrent clients get exactly the answer of a request alone", errors[:3])
+    srv.stop()
+
+    # Limits that need a slow request: a one-second timeout; the heavy request is 64 prompts x 500 generated
+    # tokens, several seconds of work on stories260K.
+    srv = Server(model, *extra, "--max-batch", "1", "--max-queue", "100", "--request-timeout", "1")
     heavy = {"prompt": ["Once upon a time"] * 64, "max_tokens": 500, "stop": ["zzzz"]}
     t0 = time.time()
     st, _, js, _ = srv.request("POST", "/v1/completions", heavy)
