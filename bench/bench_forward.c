@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench_runner.h"
 #include "harness/rng.h"
 #include "model/transformer.h"
 
@@ -37,13 +38,6 @@ struct options {
     int reps;
     int threads;       /* OpenBLAS threads; 0 keeps OpenBLAS's default */
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void glam_0p1b(struct model_config *c, int64_t n_experts, int64_t n_layers)
 {
@@ -131,11 +125,11 @@ static void bare_release(struct bare *b)
 /* Seconds of `count` bare products Y (n, out) = X (n, in) . W^T. */
 static double bare_run(struct bare *b, int64_t out, int64_t in, int count)
 {
-    double t0 = now_s();
+    double t0 = bench_now_s();
     for (int i = 0; i < count; i++)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)b->n, (int)out, (int)in, 1.0f, b->x, (int)in,
                     b->w, (int)in, 0.0f, b->y, (int)out);
-    return now_s() - t0;
+    return bench_now_s() - t0;
 }
 
 /* Seconds of the products of one dense layer (q, k, v, o; gate, up; down), bare. */
@@ -151,7 +145,7 @@ static double bare_experts(struct bare *b, const struct transformer *t, int64_t 
 {
     const struct transformer_layer *L = &t->w.layers[layer];
     const int64_t M = b->M, H = b->H, E = t->cfg.n_experts;
-    double t0 = now_s();
+    double t0 = bench_now_s();
     for (int64_t e = 0; e < E; e++) {
         if (L->exp_gate != NULL)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)H, (int)M, 1.0f, b->x, (int)M,
@@ -162,7 +156,7 @@ static double bare_experts(struct bare *b, const struct transformer *t, int64_t 
                     L->exp_down[e].f32, (int)H, 0.0f, b->y, (int)M);
     }
     *flops = 2.0 * (double)E * (double)rows * (L->exp_gate != NULL ? 3.0 : 2.0) * (double)H * (double)M;
-    return now_s() - t0;
+    return bench_now_s() - t0;
 }
 
 static double bare_layer_flops(const struct bare *b)
@@ -171,74 +165,16 @@ static double bare_layer_flops(const struct bare *b)
 }
 
 /* A loaded model with its state, scratch and tokens, ready to time. */
-struct runner {
-    struct transformer *t;
-    struct transformer_state *s;
-    struct transformer_work *w;
-    int32_t *tokens; /* (n_tokens + n_decode) */
-    float *logits;   /* (V) */
-    int64_t n_tokens, n_decode;
-};
-
-static int runner_init(struct runner *r, const struct model_config *cfg, const struct options *o, struct ge_error *err)
+/* Loads cfg with random weights and prints its size. */
+static int runner_init(struct bench_runner *r, const struct model_config *cfg, const struct options *o,
+                       struct ge_error *err)
 {
-    *r = (struct runner){.n_tokens = o->n_tokens, .n_decode = o->n_decode};
     struct tensor_source src = {.ctx = NULL, .read_f32 = random_read};
-    int64_t n_ctx = o->n_tokens + o->n_decode;
-    double t0 = now_s();
-    int rc = transformer_load(cfg, &src, &r->t, err);
+    int rc = bench_runner_init(r, cfg, &src, o->n_tokens, o->n_decode, err);
     if (rc == GE_OK)
         fprintf(stderr, "  loaded %.2fB parameters (%.3fB active) in %.1f s\n", (double)r->t->n_params * 1e-9,
-                (double)r->t->n_active_params * 1e-9, now_s() - t0);
-    if (rc != GE_OK || (rc = transformer_state_new(r->t, n_ctx, &r->s, err)) != GE_OK ||
-        (rc = transformer_work_new(r->t, o->n_tokens, n_ctx, TRANSFORMER_PATH_FAST, &r->w, err)) != GE_OK)
-        return rc;
-    r->tokens = malloc((size_t)n_ctx * sizeof(int32_t));
-    r->logits = malloc((size_t)cfg->vocab_size * sizeof(float));
-    if (r->tokens == NULL || r->logits == NULL)
-        return ge_error_set(err, GE_ERR_NOMEM, "out of memory");
-    struct rng g;
-    rng_seed(&g, 1);
-    for (int64_t i = 0; i < n_ctx; i++)
-        r->tokens[i] = (int32_t)rng_below(&g, (uint64_t)cfg->vocab_size);
-    return GE_OK;
-}
-
-static void runner_release(struct runner *r)
-{
-    transformer_work_free(r->w);
-    transformer_state_free(r->s);
-    transformer_free(r->t);
-    free(r->tokens);
-    free(r->logits);
-}
-
-/* Seconds to process the prompt from an empty cache, logits for its last token only (as when scoring). */
-static double runner_prompt(struct runner *r)
-{
-    struct ge_error err;
-    transformer_state_reset(r->s);
-    struct transformer_seq q = {.state = r->s, .tokens = r->tokens, .n_tokens = r->n_tokens,
-                                .logits_from = r->n_tokens - 1, .logits = r->logits};
-    double t0 = now_s();
-    if (transformer_forward_batch(r->t, r->w, &q, 1, &err) != GE_OK) {
-        fprintf(stderr, "bench_forward: %s\n", err.msg);
-        exit(1);
-    }
-    return now_s() - t0;
-}
-
-/* Seconds per token of n_decode one-token steps after the prompt (call runner_prompt first). */
-static double runner_decode(struct runner *r)
-{
-    struct ge_error err;
-    double t0 = now_s();
-    for (int64_t i = 0; i < r->n_decode; i++)
-        if (transformer_forward(r->t, r->w, r->s, r->tokens + r->n_tokens + i, 1, r->logits, &err) != GE_OK) {
-            fprintf(stderr, "bench_forward: %s\n", err.msg);
-            exit(1);
-        }
-    return r->n_decode > 0 ? (now_s() - t0) / (double)r->n_decode : 0.0;
+                (double)r->t->n_active_params * 1e-9, r->load_seconds);
+    return rc;
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -307,7 +243,7 @@ int main(int argc, char **argv)
            openblas_get_num_threads(), o.reps);
 
     struct bare bare;
-    struct runner dense, moe = {0};
+    struct bench_runner dense, moe = {0};
     if (bare_init(&bare, n, M, H) != 0) {
         fprintf(stderr, "bench_forward: out of memory\n");
         return 1;
@@ -343,13 +279,13 @@ int main(int argc, char **argv)
         double tb = 0;
         for (int64_t l = 0; l < L; l++)
             tb += bare_layer(&bare);
-        double td = runner_prompt(&dense), dd = runner_decode(&dense);
+        double td = bench_runner_prompt(&dense), dd = bench_runner_decode(&dense);
         double tm = 0, dm = 0, te = 0, fe = 0;
         if (o.n_experts > 0 && exp_rows > 0)
             te = bare_experts(&bare, moe.t, 1, exp_rows, &fe);
         if (o.n_experts > 0) {
-            tm = runner_prompt(&moe);
-            dm = runner_decode(&moe);
+            tm = bench_runner_prompt(&moe);
+            dm = bench_runner_decode(&moe);
         }
         if (rep == 0)
             continue;
@@ -391,8 +327,8 @@ int main(int argc, char **argv)
                    "dense layer's products (the BLAS ceiling of MoE/dense, before routing and gathering)\n",
                    (long long)o.n_experts, (long long)exp_rows, median(bare_exp_gf, k), median(r_bare_exp, k));
     }
-    runner_release(&dense);
-    runner_release(&moe);
+    bench_runner_release(&dense);
+    bench_runner_release(&moe);
     bare_release(&bare);
     return 0;
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench_runner.h"
 #include "harness/rng.h"
 #include "harness/xalloc.h"
 #include "model/dtype.h"
@@ -38,13 +39,6 @@ struct bf16_store {
     uint16_t **data;   /* (n) owned BF16 values */
     size_t n, cap;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void glam_0p1b(struct model_config *c, int64_t n_experts)
 {
@@ -135,72 +129,15 @@ static int store_view_raw(void *ctx, const char *name, int n_dims, const int64_t
 }
 
 /* A loaded model with its state, scratch and tokens, ready to time. */
-struct runner {
-    struct transformer *t;
-    struct transformer_state *s;
-    struct transformer_work *w;
-    int32_t *tokens; /* (n_tokens + n_decode) */
-    float *logits;   /* (V) */
-    int64_t n_tokens, n_decode;
-};
-
-static int runner_init(struct runner *r, const struct model_config *cfg, const struct tensor_source *src,
+/* Loads cfg from src and prints how much of it is converted on use. */
+static int runner_init(struct bench_runner *r, const struct model_config *cfg, const struct tensor_source *src,
                        const struct options *o, struct ge_error *err)
 {
-    *r = (struct runner){.n_tokens = o->n_tokens, .n_decode = o->n_decode};
-    int64_t n_ctx = o->n_tokens + o->n_decode;
-    double t0 = now_s();
-    int rc = transformer_load(cfg, src, &r->t, err);
+    int rc = bench_runner_init(r, cfg, src, o->n_tokens, o->n_decode, err);
     if (rc == GE_OK)
-        fprintf(stderr, "  loaded in %.1f s: %lld lazy matrices, %.1f MB of conversion scratch\n", now_s() - t0,
+        fprintf(stderr, "  loaded in %.1f s: %lld lazy matrices, %.1f MB of conversion scratch\n", r->load_seconds,
                 (long long)r->t->n_lazy, (double)r->t->lazy_floats * 4e-6);
-    if (rc != GE_OK || (rc = transformer_state_new(r->t, n_ctx, &r->s, err)) != GE_OK ||
-        (rc = transformer_work_new(r->t, o->n_tokens, n_ctx, TRANSFORMER_PATH_FAST, &r->w, err)) != GE_OK)
-        return rc;
-    r->tokens = xmalloc((size_t)n_ctx * sizeof(int32_t));
-    r->logits = xmalloc((size_t)cfg->vocab_size * sizeof(float));
-    struct rng g;
-    rng_seed(&g, 1);
-    for (int64_t i = 0; i < n_ctx; i++)
-        r->tokens[i] = (int32_t)rng_below(&g, (uint64_t)cfg->vocab_size);
-    return GE_OK;
-}
-
-static void runner_release(struct runner *r)
-{
-    transformer_work_free(r->w);
-    transformer_state_free(r->s);
-    transformer_free(r->t);
-    free(r->tokens);
-    free(r->logits);
-}
-
-/* Seconds of the prompt from an empty cache, logits for its last token. */
-static double runner_prompt(struct runner *r)
-{
-    struct ge_error err;
-    transformer_state_reset(r->s);
-    struct transformer_seq q = {.state = r->s, .tokens = r->tokens, .n_tokens = r->n_tokens,
-                                .logits_from = r->n_tokens - 1, .logits = r->logits};
-    double t0 = now_s();
-    if (transformer_forward_batch(r->t, r->w, &q, 1, &err) != GE_OK) {
-        fprintf(stderr, "bench_mapped: %s\n", err.msg);
-        exit(1);
-    }
-    return now_s() - t0;
-}
-
-/* Seconds per token of n_decode one-token steps after the prompt. */
-static double runner_decode(struct runner *r)
-{
-    struct ge_error err;
-    double t0 = now_s();
-    for (int64_t i = 0; i < r->n_decode; i++)
-        if (transformer_forward(r->t, r->w, r->s, r->tokens + r->n_tokens + i, 1, r->logits, &err) != GE_OK) {
-            fprintf(stderr, "bench_mapped: %s\n", err.msg);
-            exit(1);
-        }
-    return r->n_decode > 0 ? (now_s() - t0) / (double)r->n_decode : 0.0;
+    return rc;
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -265,7 +202,7 @@ int main(int argc, char **argv)
     struct bf16_store store = {0};
     struct tensor_source eager_src = {.ctx = &store, .read_f32 = store_read};
     struct tensor_source lazy_src = {.ctx = &store, .read_f32 = store_read, .view_raw = store_view_raw};
-    struct runner eager, lazy;
+    struct bench_runner eager, lazy;
     fprintf(stderr, "converted at load (f32):\n");
     if (runner_init(&eager, &cfg, &eager_src, &o, &err) != GE_OK) {
         fprintf(stderr, "bench_mapped: %s\n", err.msg);
@@ -279,8 +216,8 @@ int main(int argc, char **argv)
     double e_tps[101], l_tps[101], r_prompt[101], e_dec[101], l_dec[101], r_dec[101];
     int k = 0;
     for (int rep = 0; rep <= o.reps; rep++) {
-        double te = runner_prompt(&eager), de = runner_decode(&eager);
-        double tl = runner_prompt(&lazy), dl = runner_decode(&lazy);
+        double te = bench_runner_prompt(&eager), de = bench_runner_decode(&eager);
+        double tl = bench_runner_prompt(&lazy), dl = bench_runner_decode(&lazy);
         if (memcmp(eager.logits, lazy.logits, (size_t)cfg.vocab_size * sizeof(float)) != 0) {
             fprintf(stderr, "bench_mapped: the two loads' logits differ\n");
             return 1;
@@ -301,8 +238,8 @@ int main(int argc, char **argv)
         printf("  decode: f32 %.1f ms/token, mapped %.1f ms/token; mapped/f32 tokens/s = %.3f\n",
                median(e_dec, k) * 1e3, median(l_dec, k) * 1e3, median(r_dec, k));
     printf("  (identical logits on both paths in every repetition)\n");
-    runner_release(&eager);
-    runner_release(&lazy);
+    bench_runner_release(&eager);
+    bench_runner_release(&lazy);
     store_release(&store);
     return 0;
 }
