@@ -44,16 +44,21 @@ static int parse_shots(const char *spec, int *out, size_t *n_out, struct ge_erro
             rc = ge_error_set(err, GE_ERR_USAGE, "--shots: at most %d settings", RUN_MAX_SHOT_SETTINGS);
             break;
         }
-        if (strcmp(tok, "few") == 0) {
-            out[n++] = -1;
-            continue;
+        int v = -1;
+        if (strcmp(tok, "few") != 0) {
+            uint64_t u;
+            if (cli_parse_u64(tok, "--shots", &u, err) || u > 256) {
+                rc = ge_error_set(err, GE_ERR_USAGE, "--shots: \"%s\" is not 0..256 or \"few\"", tok);
+                break;
+            }
+            v = (int)u;
         }
-        uint64_t v;
-        if (cli_parse_u64(tok, "--shots", &v, err) || v > 256) {
-            rc = ge_error_set(err, GE_ERR_USAGE, "--shots: \"%s\" is not 0..256 or \"few\"", tok);
+        for (size_t k = 0; k < n && rc == GE_OK; k++)
+            if (out[k] == v)
+                rc = ge_error_set(err, GE_ERR_USAGE, "--shots: \"%s\" is given twice", tok);
+        if (rc)
             break;
-        }
-        out[n++] = (int)v;
+        out[n++] = v;
     }
     free(copy);
     if (rc == GE_OK && n == 0)
@@ -83,7 +88,8 @@ static int parse_shard(const char *text, size_t *index, size_t *count, struct ge
 struct run_row {
     const struct task *task;
     int shots;         /* actual K */
-    int setting;       /* index into the shot settings */
+    unsigned settings; /* bit s: the row fills shot setting s (two when "few" is the task's K and also asked for
+                          as a number, e.g. 1,few on TriviaQA: one task run serves both) */
     struct evaluate_result res;
 };
 
@@ -113,7 +119,7 @@ static void print_table(const struct run_row *rows, size_t n_rows, const int *se
         for (size_t k = 0; k < n_report_rows; k++)
             values[k] = NAN;
         for (size_t i = 0; i < n_rows; i++)
-            if (rows[i].setting == (int)s)
+            if (rows[i].settings & (1u << s))
                 for (size_t m = 0; m < rows[i].res.n_all; m++) {
                     long k = report_row_find(rows[i].task->name, rows[i].res.all_names[m]);
                     if (k >= 0)
@@ -331,8 +337,16 @@ static int run_run(int argc, char **argv)
             rc = dataset_load(task, data_dir, task->fewshot_split, strict, stderr, &pool_ds, &err);
             pool = &pool_ds;
         }
+        size_t first_spec = n_specs;
         for (size_t s = 0; s < n_settings && rc == GE_OK; s++) {
             int k = settings[s] < 0 ? task->glam_shots : settings[s];
+            size_t same = first_spec;
+            while (same < n_specs && rows[same].shots != k)
+                same++;
+            if (same < n_specs) { /* this K is already evaluated for the task: the same task run fills both */
+                rows[same].settings |= 1u << s;
+                continue;
+            }
             struct evaluate_spec *spec = &specs[n_specs];
             *spec = (struct evaluate_spec){.task = task, .eval = &evals[t], .pool = pool, .n_shots = k,
                                            .seed = seed, .limit = (size_t)limit, .shard_index = shard_index,
@@ -344,7 +358,7 @@ static int run_run(int argc, char **argv)
             if (rc == GE_OK) {
                 row->task = task;
                 row->shots = k;
-                row->setting = (int)s;
+                row->settings = 1u << s;
                 snprintf(labels[n_specs], sizeof labels[n_specs], "%s %d-shot", task->name, k);
                 pooled[n_specs].label = labels[n_specs];
                 spec->pool = NULL; /* released below; scoring reads only the evaluation split */
@@ -408,7 +422,8 @@ const struct command cmd_run = {
              "                     [--shard I/N]\n"
              "\n"
              "Evaluates the checkpoint at PATH (a Hugging Face directory or a .gguf file) on the selected tasks at\n"
-             "each shot setting (\"few\" = GLaM's K for the task), storing every request, response, per-example score\n"
+             "each shot setting (\"few\" = GLaM's K for the task; where that K is also asked for as a number, as\n"
+             "1,few on TriviaQA, one evaluation fills both), storing every request, response, per-example score\n"
              "and metric in the database (default ./glam-eval.db), then prints the table. Data comes from\n"
              "DIR/<task>/<split>.jsonl (--data-dir, else $GLAM_EVAL_DATA, else ./data) or, when that is absent,\n"
              "the task's official release files (docs/data-formats.md); `glam-eval tasks` lists what each task\n"

@@ -112,5 +112,17 @@ got=$(sqlite3 "$tmp/rec.db" "SELECT count(*) FROM scores a JOIN scores e ON e.ta
 [ "$got" = "$(sqlite3 "$tmp/rec.db" "SELECT count(*) FROM documents")" ] && [ "$got" -gt 0 ]
 ok $? "per example: em equals acc and f1 >= em ($got documents)"
 
+# "few" equal to an asked-for number (TriviaQA's GLaM K is 1): one task run fills both columns; a number given
+# twice is a usage error.
+"$bin" run --model "$model" --tasks triviaqa,copa --shots 1,few --limit 3 --max-length 512 --db "$tmp/dup.db" \
+    --data-dir "$data" >"$tmp/dup.out" 2>"$tmp/dup.err"
+ok $? "--shots 1,few on TriviaQA (K = 1) and COPA (K = 16)"
+got=$(sqlite3 "$tmp/dup.db" "SELECT group_concat(t, ' ') FROM (SELECT task || ':' || n_shots AS t FROM task_runs WHERE status = 'finished' ORDER BY task, n_shots)")
+[ "$got" = "copa:1 copa:16 triviaqa:1" ]; ok $? "one task run per task and K ($got)"
+grep -q "^Avg NLG (1-shot) .* over 1 of 9" "$tmp/dup.out" && grep -q "^Avg NLG (few-shot) .* over 1 of 9" "$tmp/dup.out"
+ok $? "TriviaQA counts in both the one-shot and the few-shot Avg NLG"
+"$bin" run --model "$model" --tasks copa --shots 1,1 --db "$tmp/dup2.db" --data-dir "$data" >/dev/null 2>"$tmp/dup2.err"
+[ $? = 2 ] && grep -q 'shots: "1" is given twice' "$tmp/dup2.err"; ok $? "--shots 1,1 is a usage error"
+
 echo "1..$n"
 [ $fails -eq 0 ]
