@@ -5,11 +5,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "contamination/audit.h"
 #include "harness/cli.h"
 #include "harness/commands.h"
+#include "harness/fileio.h"
+#include "harness/xalloc.h"
 #include "results/report.h"
 #include "results/store.h"
 
@@ -64,6 +67,9 @@ static int run_report(int argc, char **argv)
     if (clean && (fmt != REPORT_MD || n_runs == 0))
         return cli_usage_error(&cmd_report, "--clean needs --run ID and the md format (the clean/dirty tables "
                                "follow the main table)");
+    if (out_path && file_same(out_path, cli_db_path(db)))
+        return cli_usage_error(&cmd_report, "--out %s is the database being read (%s); name another file",
+                               out_path, cli_db_path(db));
     struct store *st = NULL;
     struct report r = {0};
     FILE *f = NULL;
@@ -72,11 +78,19 @@ static int run_report(int argc, char **argv)
         struct report_request req = {.run_ids = run_ids, .n_run_ids = n_runs, .labels = labels, .n_labels = n_labels};
         rc = report_load(st, &req, &r, &err);
     }
-    if (rc == GE_OK) {
-        f = out_path ? fopen(out_path, "w") : stdout;
-        if (f == NULL)
-            rc = ge_error_set(&err, GE_ERR_IO, "%s: cannot create: %s", out_path, strerror(errno));
+    char *tmp_path = NULL; /* --out is written here and renamed over FILE once whole */
+    if (rc == GE_OK && out_path) {
+        size_t len = strlen(out_path) + 5;
+        tmp_path = xmalloc(len);
+        snprintf(tmp_path, len, "%s.tmp", out_path);
     }
+    if (rc == GE_OK) {
+        f = tmp_path ? fopen(tmp_path, "w") : stdout;
+        if (f == NULL)
+            rc = ge_error_set(&err, GE_ERR_IO, "%s: cannot create: %s", tmp_path, strerror(errno));
+    }
+    if (rc == GE_OK && r.notes)
+        fprintf(stderr, "glam-eval report: %s", r.notes);
     if (rc == GE_OK)
         rc = report_write(&r, fmt, f, &err);
     if (rc == GE_OK && clean) { /* GPT-3 Appendix C: each run's scores on all, clean and dirty examples */
@@ -89,9 +103,12 @@ static int run_report(int argc, char **argv)
         }
     }
     if (f && f != stdout && fclose(f) != 0 && rc == GE_OK)
-        rc = ge_error_set(&err, GE_ERR_IO, "%s: writing failed: %s", out_path, strerror(errno));
-    if (rc != GE_OK && out_path && f)
-        remove(out_path); /* never leave half a report behind */
+        rc = ge_error_set(&err, GE_ERR_IO, "%s: writing failed: %s", tmp_path, strerror(errno));
+    if (rc == GE_OK && tmp_path && rename(tmp_path, out_path) != 0)
+        rc = ge_error_set(&err, GE_ERR_IO, "%s: cannot rename to %s: %s", tmp_path, out_path, strerror(errno));
+    if (rc != GE_OK && tmp_path && f)
+        remove(tmp_path); /* never leave half a report behind; an existing FILE stays as it was */
+    free(tmp_path);
     report_release(&r);
     store_close(st);
     return rc == GE_OK ? CLI_EXIT_OK : cli_fail(&cmd_report, &err);
@@ -120,7 +137,8 @@ const struct command cmd_report = {
              "  --clean          after the table, each --run's score per task on all, clean and dirty examples and\n"
              "                   the relative difference, under the latest contamination audit (GPT-3 Appendix C;\n"
              "                   'glam-eval contamination'); md format only\n"
-             "  --out FILE       write there instead of standard output (removed again if writing fails)\n"
+             "  --out FILE       write there instead of standard output (via FILE.tmp, renamed once whole: a\n"
+             "                   failed write leaves FILE as it was); never the database itself\n"
              "  --db FILE        the results database (default $GLAM_EVAL_DB or ./glam-eval.db); only read\n",
     .run = run_report,
 };

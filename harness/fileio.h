@@ -28,4 +28,7 @@ int line_iter_next(struct line_iter *it, const char **line, size_t *line_len);
 /* 1 when path names an existing regular file. */
 int file_exists(const char *path);
 
+/* 1 when a and b both exist and are the same file (same device and inode, whatever the path spelling). */
+int file_same(const char *a, const char *b);
+
 #endif

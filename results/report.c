@@ -162,6 +162,7 @@ void report_release(struct report *r)
         column_release(&r->columns[i]);
     free(r->columns);
     free(r->db_path);
+    free(r->notes);
     memset(r, 0, sizeof *r);
 }
 
@@ -312,6 +313,41 @@ static int load_published_cells(struct store *st, struct report *r, size_t first
     return ret;
 }
 
+static const char SQL_RUN_PROGRESS[] =
+    "SELECT r.status, (SELECT count(*) FROM task_runs t WHERE t.run_id = r.id), "
+    "(SELECT count(DISTINCT m.task_run_id) FROM metrics m JOIN task_runs t ON t.id = m.task_run_id "
+    "WHERE t.run_id = r.id) FROM runs r WHERE r.id = ?1 AND r.id NOT IN (SELECT run_id FROM published_runs)";
+
+/* Adds a line to r->notes when run_id (not a published run) is not finished: how many of its task runs have
+ * metrics, and how to resume it. */
+static int note_unfinished(struct store *st, struct report *r, int64_t run_id, struct ge_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    int ret = GE_OK, rc = sqlite3_prepare_v2(st->db, SQL_RUN_PROGRESS, -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail(st, rc, "reading a run's status", err);
+    sqlite3_bind_int64(q, 1, run_id);
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        const char *status = (const char *)sqlite3_column_text(q, 0);
+        if (strcmp(status, "finished") != 0) {
+            char line[512];
+            snprintf(line, sizeof line, "run %lld is not finished (status %s%s): %d of its %d task runs scored; its "
+                     "columns are missing or partial (resume it with 'glam-eval run --resume %lld' and the same "
+                     "options)\n", (long long)run_id, status,
+                     strcmp(status, "running") == 0 ? ": still in progress, or killed" : "",
+                     sqlite3_column_int(q, 2), sqlite3_column_int(q, 1), (long long)run_id);
+            size_t have = r->notes ? strlen(r->notes) : 0, add = strlen(line);
+            r->notes = xrealloc(r->notes, have + add + 1);
+            memcpy(r->notes + have, line, add + 1);
+        }
+    } else if (rc != SQLITE_DONE) {
+        ret = store_fail(st, rc, "reading a run's status", err);
+    }
+    sqlite3_finalize(q);
+    return ret;
+}
+
 static const char SQL_RUN_META[] =
     "SELECT m.name, m.n_params, m.n_active_params, m.flops_per_token, p.label, p.source "
     "FROM runs r JOIN models m ON m.id = r.model_id LEFT JOIN published_runs p ON p.run_id = r.id WHERE r.id = ?1";
@@ -393,7 +429,7 @@ int report_load(struct store *st, const struct report_request *req, struct repor
     }
     for (size_t i = 0; i < req->n_run_ids; i++)
         ids[n_ids++] = req->run_ids[i];
-    if (req->n_run_ids == 0 && req->n_labels == 0)
+    if (req->n_run_ids == 0) /* every run of the user's, with or without published ones beside them */
         ret = collect_ids(st, "SELECT id FROM runs WHERE id NOT IN (SELECT run_id FROM published_runs) ORDER BY id",
                           NULL, ids, REPORT_MAX_RUNS, &n_ids, err);
     for (size_t i = 0; ret == GE_OK && i < req->n_labels; i++) {
@@ -406,9 +442,22 @@ int report_load(struct store *st, const struct report_request *req, struct repor
                                st->path, req->labels[i]);
     }
     if (ret == GE_OK && n_ids == 0)
-        ret = ge_error_set(err, GE_ERR_NOTFOUND, "%s: the database holds no run", st->path);
-    for (size_t i = 0; ret == GE_OK && i < n_ids; i++)
+        ret = ge_error_set(err, GE_ERR_NOTFOUND, "%s: the database holds no run of yours (a published reference "
+                           "run is reported with --against LABEL)", st->path);
+    size_t n_unique = 0; /* a run named twice (--run 1 --run 1) is one column */
+    for (size_t i = 0; i < n_ids; i++) {
+        size_t j = 0;
+        while (j < n_unique && ids[j] != ids[i])
+            j++;
+        if (j == n_unique)
+            ids[n_unique++] = ids[i];
+    }
+    n_ids = n_unique;
+    for (size_t i = 0; ret == GE_OK && i < n_ids; i++) {
         ret = load_run(st, out, ids[i], err);
+        if (ret == GE_OK)
+            ret = note_unfinished(st, out, ids[i], err);
+    }
     for (size_t i = 0; ret == GE_OK && i < out->n_columns; i++) {
         struct report_column *c = &out->columns[i];
         double v[N_ROWS];

@@ -113,6 +113,8 @@ struct report {
     struct report_column *columns;  /* (n_columns) owned, in the order the runs were asked for, settings zero, one,
                                        few, then other K ascending */
     size_t n_columns;
+    char *notes;                    /* owned, NULL when none: one line per run that is not finished ("run 3 is
+                                       interrupted: ..."), so its missing or partial columns are never silent */
 };
 
 /* Which runs to put in a report. run_ids and labels are borrowed. With n_run_ids == 0 and n_labels == 0 every

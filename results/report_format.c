@@ -140,6 +140,19 @@ static void format_count(int64_t n, char *buf, size_t cap)
 
 /* ---- Markdown ---------------------------------------------------------------------------------------------- */
 
+/* Text inside a table cell: a '|' would start a new cell and a line break end the row (names come from paths). */
+static void md_escape(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|')
+            fputs("\\|", f);
+        else if (*s == '\n' || *s == '\r')
+            fputc(' ', f);
+        else
+            fputc(*s, f);
+    }
+}
+
 static void md_avg_row(const struct report *r, FILE *f, int g)
 {
     fprintf(f, "| **%s** | | |", avg_names[g]);
@@ -171,11 +184,19 @@ static void write_md(const struct report *r, FILE *f)
 {
     fprintf(f, "# GLaM-style results\n\nDatabase: `%s`. Scores in %%, ± standard error; few-shot cells show their "
                "K.\n\n", r->db_path);
+    for (const char *p = r->notes; p && *p;) { /* one line per unfinished run */
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        fprintf(f, "**Note:** %.*s\n\n", (int)len, p);
+        p += len + (e != NULL);
+    }
     fprintf(f, "| Task | Metric | Split |");
     for (size_t c = 0; c < r->n_columns; c++) {
         char t[160], s[24];
         column_title(&r->columns[c], t, sizeof t);
-        fprintf(f, " %s<br>%s |", t, report_setting_name(&r->columns[c], s, sizeof s));
+        fputc(' ', f);
+        md_escape(f, t);
+        fprintf(f, "<br>%s |", report_setting_name(&r->columns[c], s, sizeof s));
     }
     fprintf(f, "\n|---|---|---|");
     for (size_t c = 0; c < r->n_columns; c++)
@@ -208,8 +229,12 @@ static void write_md(const struct report *r, FILE *f)
             snprintf(fl, sizeof fl, "?");
         else
             snprintf(fl, sizeof fl, "%.4g", col->flops_per_token / 1e9);
-        fprintf(f, "| %s | %s%lld | %s | %s | %s | %s |\n", col->model, col->published ? "published " : "",
-                (long long)col->run_id, a, b, fl, col->source ? col->source : "this database");
+        fputs("| ", f);
+        md_escape(f, col->model);
+        fprintf(f, " | %s%lld | %s | %s | %s | ", col->published ? "published " : "", (long long)col->run_id, a, b,
+                fl);
+        md_escape(f, col->source ? col->source : "this database");
+        fputs(" |\n", f);
     }
 }
 
@@ -289,6 +314,8 @@ static void tex_escape(FILE *f, const char *s)
             fputc(*s, f);
             break;
         case '\\': fputs("\\textbackslash{}", f); break;
+        case '<': fputs("\\textless{}", f); break; /* '<' and '>' print as other glyphs in the OT1 encoding */
+        case '>': fputs("\\textgreater{}", f); break;
         case '~': fputs("\\textasciitilde{}", f); break;
         case '^': fputs("\\textasciicircum{}", f); break;
         default:
@@ -665,8 +692,13 @@ static void write_html(const struct report *r, FILE *f)
           ".avg td{font-weight:bold;background:#f4f4f4}.differs{color:#b00}.legend{font-size:12px}</style>\n"
           "</head><body>\n<h1>GLaM-style results</h1>\n<p>Database: <code>", f);
     html_escape(f, r->db_path);
-    fputs("</code>. Scores in %, &plusmn; standard error; few-shot cells show their K.</p>\n<table>\n<tr><th>Task</th>"
-          "<th>Metric</th><th>Split</th>", f);
+    fputs("</code>. Scores in %, &plusmn; standard error; few-shot cells show their K.</p>\n", f);
+    if (r->notes) {
+        fputs("<p class=\"differs\">", f);
+        html_escape(f, r->notes);
+        fputs("</p>\n", f);
+    }
+    fputs("<table>\n<tr><th>Task</th><th>Metric</th><th>Split</th>", f);
     for (size_t c = 0; c < r->n_columns; c++) {
         char t[160], s[24];
         column_title(&r->columns[c], t, sizeof t);

@@ -76,6 +76,51 @@ fi
 ok $? "an unknown published label is named"
 "$bin" report --db "$db" --format pdf 2>/dev/null; [ $? = 2 ]; ok $? "--format pdf is a usage error"
 
+# --against alone keeps every run of the user's; a run named twice is one column
+"$bin" report --db "$db" --against gpt3-175b --format csv --out "$tmp/ag.csv" 2>/dev/null
+got=$(python3 -c 'import csv, sys; print(len({r["run_id"] for r in csv.DictReader(open(sys.argv[1]))}))' "$tmp/ag.csv")
+[ "$got" = 3 ]; ok $? "--against without --run: runs 1 and 2 beside GPT-3 ($got runs)"
+"$bin" report --db "$db" --run 1 --format csv --out "$tmp/once.csv" 2>/dev/null
+"$bin" report --db "$db" --run 1 --run 1 --format csv --out "$tmp/twice.csv" 2>/dev/null
+cmp -s "$tmp/once.csv" "$tmp/twice.csv"; ok $? "--run 1 --run 1 gives the report of --run 1"
+
+# --out never overwrites the database, and a failed report leaves an existing file as it was
+"$bin" report --db "$db" --format csv --out "$db" 2>"$tmp/e6"; rc=$?
+[ $rc = 2 ] && grep -q "is the database being read" "$tmp/e6" && [ "$(sqlite3 "$db" "SELECT count(*) FROM runs WHERE id = 1")" = 1 ]
+ok $? "--out naming the database is refused; the database is intact"
+echo keep >"$tmp/keep.md"
+"$bin" report --db "$db" --run 99 --out "$tmp/keep.md" 2>/dev/null
+[ "$(cat "$tmp/keep.md")" = keep ] && [ ! -e "$tmp/keep.md.tmp" ]; ok $? "a failed report leaves the --out file as it was"
+
+# a run that is not finished is named, in the file and on stderr
+cp "$db" "$tmp/u.db"
+sqlite3 "$tmp/u.db" "UPDATE runs SET status = 'interrupted' WHERE id = 2"
+"$bin" report --db "$tmp/u.db" --run 1 --run 2 --out "$tmp/u.md" 2>"$tmp/u.err"
+grep -q "run 2 is not finished (status interrupted)" "$tmp/u.err" && grep -q '^\*\*Note:\*\* run 2 is not finished' "$tmp/u.md" \
+    && ! grep -q "run 1 is not" "$tmp/u.md"
+ok $? "an interrupted run is named in the report and on stderr"
+
+# Markdown: a '|' in a model's name is escaped, so every row has its table's cell count
+cp -r "$tmp/moe" "$tmp/pi|pe"
+"$bin" run --model "$tmp/pi|pe" --tasks copa --shots 0 --limit 2 --db "$tmp/pipe.db" --data-dir "$data" >/dev/null 2>&1
+"$bin" report --db "$tmp/pipe.db" --out "$tmp/pipe.md" 2>/dev/null
+python3 - "$tmp/pipe.md" <<'PY'
+import re, sys
+cells = lambda line: len(re.findall(r"(?<!\\)\|", line))
+lines = open(sys.argv[1]).read().split("\n")
+want = None
+for line in lines:
+    if not line.startswith("|"):
+        want = None
+        continue
+    if want is None:
+        want = cells(line)
+    elif cells(line) != want:
+        sys.exit("row with %d cells, table has %d: %s" % (cells(line), want, line))
+assert "pi\\|pe" in open(sys.argv[1]).read()
+PY
+ok $? "md: a '|' in a model name is escaped (rows keep their cell count)"
+
 # published runs are read-only
 pub=$(sqlite3 "$db" "SELECT run_id FROM published_runs WHERE label = 'gpt3-175b'")
 "$bin" run --model "$model" --tasks boolq --shots 0 --limit 2 --db "$db" --data-dir "$data" --resume "$pub" \
