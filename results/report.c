@@ -464,6 +464,11 @@ int report_load(struct store *st, const struct report_request *req, struct repor
         for (size_t k = 0; k < N_ROWS; k++)
             v[k] = c->cells[k].present ? c->cells[k].value : NAN;
         report_glam_averages(v, &c->nlg, &c->nlu, &c->all);
+        for (size_t k = 0; k < N_ROWS; k++)
+            if (c->cells[k].present && c->cells[k].partial && rows[k].group != REPORT_OTHER) {
+                (rows[k].group == REPORT_NLG ? &c->nlg : &c->nlu)->n_partial++;
+                c->all.n_partial++;
+            }
     }
 out:
     if (ret != GE_OK)

@@ -59,10 +59,13 @@ struct report_avg {
     double value;      /* mean of the present numbers */
     size_t n_present;  /* numbers that were present */
     size_t n_expected; /* 9 (NLG) or 21 (NLU) */
+    size_t n_partial;  /* of the present numbers, those from a partial cell (report_cell.partial; set by
+                          report_load, 0 from report_glam_averages) */
 };
+/* Every number present and none partial: only then is an average comparable with GLaM's. */
 static inline int report_avg_complete(const struct report_avg *a)
 {
-    return a->n_present == a->n_expected;
+    return a->n_present == a->n_expected && a->n_partial == 0;
 }
 
 /* GLaM's Avg NLG and Avg NLU of one column: row_values[i] is the value of row i (report_row_at) or NAN when

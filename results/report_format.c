@@ -97,6 +97,12 @@ static void avg_text(const struct report_avg *a, double published, int plain, ch
         n = (size_t)snprintf(buf, cap, "–");
     else if (report_avg_complete(a))
         n = (size_t)snprintf(buf, cap, "%.2f", 100.0 * a->value);
+    else if (a->n_present == a->n_expected) /* every number there, some from unfinished or one-shard task runs */
+        n = (size_t)snprintf(buf, cap, "%.2f PARTIAL (%zu of %zu partial)", 100.0 * a->value, a->n_partial,
+                             a->n_present);
+    else if (a->n_partial)
+        n = (size_t)snprintf(buf, cap, "%.2f INCOMPLETE (%zu of %zu, %zu partial)", 100.0 * a->value, a->n_present,
+                             a->n_expected, a->n_partial);
     else
         n = (size_t)snprintf(buf, cap, "%.2f INCOMPLETE (%zu of %zu)", 100.0 * a->value, a->n_present,
                              a->n_expected);
@@ -214,7 +220,8 @@ static void write_md(const struct report *r, FILE *f)
     fprintf(f, "\nAvg NLG is the mean of 9 numbers (TriviaQA, NQs, WebQS, LAMBADA, DROP, CoQA, QuAC, SQuADv2 F1 and "
                "EM), Avg NLU the mean of the 21 other benchmarks, Avg (all 30) the mean of those 30 numbers "
                "(GLaM's Table 1 average); GSM8K is in none. INCOMPLETE: numbers are missing, "
-               "so the average is not comparable with GLaM's. \"paper X\": the average the paper prints; ≠ marks a "
+               "so the average is not comparable with GLaM's; PARTIAL: some numbers come from unfinished or "
+               "one-shard task runs, likewise. \"paper X\": the average the paper prints; ≠ marks a "
                "difference of more than %.1f points from the recomputation.\n\n", 100.0 * REPORT_AVG_TOLERANCE);
     fprintf(f, "| Model | Run | Parameters | Activated / token | GFLOPs / token | Source |\n"
                "|---|---|---:|---:|---:|---|\n");
@@ -296,7 +303,7 @@ static void write_csv(const struct report *r, FILE *f)
             csv_field(f, col->model);
             fprintf(f, ",%s,,%s,%s,avg,,", s, avg_names[g], avg_keys[g]);
             csv_num(f, a->value);
-            fprintf(f, ",,,,%zu,%zu,", a->n_present, a->n_expected);
+            fprintf(f, ",,,%d,%zu,%zu,", a->n_partial > 0, a->n_present, a->n_expected);
             csv_num(f, p);
             fprintf(f, ",%d\n", avg_differs(a, p));
         }
@@ -406,6 +413,7 @@ static cJSON *avg_json(const struct report_avg *a, double published)
     cJSON_AddItemToObject(o, "value", num_or_null(a->value));
     cJSON_AddNumberToObject(o, "n_present", (double)a->n_present);
     cJSON_AddNumberToObject(o, "n_expected", (double)a->n_expected);
+    cJSON_AddNumberToObject(o, "n_partial", (double)a->n_partial);
     cJSON_AddBoolToObject(o, "complete", report_avg_complete(a));
     cJSON_AddItemToObject(o, "published", num_or_null(published));
     cJSON_AddBoolToObject(o, "differs_from_published", avg_differs(a, published));
@@ -730,8 +738,8 @@ static void write_html(const struct report *r, FILE *f)
             html_row(r, f, i);
     fputs("</table>\n<p>Avg NLG: mean of 9 numbers (TriviaQA, NQs, WebQS, LAMBADA, DROP, CoQA, QuAC, SQuADv2 F1 "
           "and EM); Avg NLU: mean of the 21 other benchmarks; Avg (all 30): mean of those 30 numbers (GLaM's Table 1); "
-          "GSM8K is in none. INCOMPLETE averages are missing numbers and "
-          "are not comparable with GLaM's. &ne; marks a paper's average that differs from the recomputation.</p>\n", f);
+          "GSM8K is in none. INCOMPLETE averages are missing numbers, PARTIAL ones include numbers of "
+          "unfinished or one-shard task runs; neither is comparable with GLaM's. &ne; marks a paper's average that differs from the recomputation.</p>\n", f);
     fputs("<h2>Scaling</h2>\n<div>", f);
     svg_scaling(r, f, 1);
     svg_scaling(r, f, 0);

@@ -99,6 +99,12 @@ sqlite3 "$tmp/u.db" "UPDATE runs SET status = 'interrupted' WHERE id = 2"
 grep -q "run 2 is not finished (status interrupted)" "$tmp/u.err" && grep -q '^\*\*Note:\*\* run 2 is not finished' "$tmp/u.md" \
     && ! grep -q "run 1 is not" "$tmp/u.md"
 ok $? "an interrupted run is named in the report and on stderr"
+sqlite3 "$tmp/u.db" "UPDATE task_runs SET status = 'failed' WHERE run_id = 2 AND task = 'boolq' AND n_shots = 0"
+"$bin" report --db "$tmp/u.db" --run 2 --out "$tmp/u2.md" 2>/dev/null
+"$bin" report --db "$tmp/u.db" --run 2 --format csv --out "$tmp/u2.csv" 2>/dev/null
+grep -q "INCOMPLETE (3 of 21, 1 partial)" "$tmp/u2.md" \
+    && grep -q "^run2:zero-shot,2,0,.*,avg_nlu,avg,,.*,,,1,3,21," "$tmp/u2.csv"
+ok $? "an average over a partial cell says so (md: 1 partial; csv: partial = 1)"
 
 # Markdown: a '|' in a model's name is escaped, so every row has its table's cell count
 cp -r "$tmp/moe" "$tmp/pi|pe"
