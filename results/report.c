@@ -271,6 +271,20 @@ static int load_run_cells(struct store *st, struct report *r, size_t first, cons
     if (ret == GE_OK && rc != SQLITE_DONE)
         ret = store_fail(st, rc, "reading a run's metrics", err);
     sqlite3_finalize(q);
+    /* A K-shot column (run --shots 4) also holds the tasks whose GLaM K is that K (WiC at 4): they went to the
+       few-shot column above, but belong to both, as K = 1 does to one-shot and few-shot. */
+    const struct report_column *few = NULL;
+    for (size_t i = first; ret == GE_OK && i < r->n_columns; i++)
+        if (r->columns[i].setting == REPORT_FEW)
+            few = &r->columns[i];
+    for (size_t i = first; ret == GE_OK && few && i < r->n_columns; i++) {
+        struct report_column *c = &r->columns[i];
+        if (c->setting != REPORT_KSHOT)
+            continue;
+        for (size_t row = 0; row < N_ROWS; row++)
+            if (few->cells[row].present && few->cells[row].n_shots == c->k && !c->cells[row].present)
+                c->cells[row] = few->cells[row];
+    }
     return ret;
 }
 

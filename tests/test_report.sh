@@ -84,6 +84,14 @@ got=$(python3 -c 'import csv, sys; print(len({r["run_id"] for r in csv.DictReade
 "$bin" report --db "$db" --run 1 --run 1 --format csv --out "$tmp/twice.csv" 2>/dev/null
 cmp -s "$tmp/once.csv" "$tmp/twice.csv"; ok $? "--run 1 --run 1 gives the report of --run 1"
 
+# run --shots 4: the 4-shot column has every task run at K = 4, WiC (GLaM K 4) included, which is also few-shot
+"$bin" run --model "$model" --tasks wic,copa --shots 4 --limit 3 --max-length 512 --db "$tmp/k4.db" --data-dir "$data" \
+    >/dev/null 2>&1
+"$bin" report --db "$tmp/k4.db" --format csv --out "$tmp/k4.csv" 2>/dev/null
+got=$(awk -F, '$1 == "run1:4-shot" && $6 == 4 {print $7}' "$tmp/k4.csv" | sort | paste -sd, -)
+[ "$got" = "COPA,WiC" ] && grep -q "^run1:few-shot,.*,4,WiC," "$tmp/k4.csv"
+ok $? "--shots 4: WiC in the 4-shot column ($got) and in the few-shot one"
+
 # --out never overwrites the database, and a failed report leaves an existing file as it was
 "$bin" report --db "$db" --format csv --out "$db" 2>"$tmp/e6"; rc=$?
 [ $rc = 2 ] && grep -q "is the database being read" "$tmp/e6" && [ "$(sqlite3 "$db" "SELECT count(*) FROM runs WHERE id = 1")" = 1 ]
