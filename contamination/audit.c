@@ -370,6 +370,27 @@ out:
     return rc;
 }
 
+int cn_merge_precheck(const char *db_path, const char *name, struct ge_error *err)
+{
+    struct store *st = NULL;
+    sqlite3_stmt *s = NULL;
+    int rc = store_open(db_path, STORE_MODE_WRITE, 0, &st, err);
+    if (rc == GE_OK && name)
+        rc = prep(st, "SELECT 1 FROM contamination_indexes WHERE name = ?1", &s, err);
+    if (rc == GE_OK && name) {
+        sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+        int r = sqlite3_step(s);
+        if (r == SQLITE_ROW)
+            rc = ge_error_set(err, GE_ERR_STATE, "%s: an audit named '%s' is already stored; pass another --name",
+                              db_path, name);
+        else if (r != SQLITE_DONE)
+            rc = store_fail(st, r, "reading contamination_indexes", err);
+    }
+    sqlite3_finalize(s);
+    store_close(st);
+    return rc;
+}
+
 int cn_merge(const struct cn_merge_opts *o, struct cn_merge_summary *sum, struct ge_error *err)
 {
     memset(sum, 0, sizeof *sum);

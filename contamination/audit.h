@@ -36,6 +36,11 @@ struct cn_merge_summary {
  * and a name already used; the database is then unchanged. */
 int cn_merge(const struct cn_merge_opts *o, struct cn_merge_summary *sum, struct ge_error *err);
 
+/* What cn_merge into db_path would refuse that is known before a scan: the database cannot be opened for writing
+ * (created or migrated), or an audit named name (NULL: not checked) is already stored. `scan --db` calls it first,
+ * so a long scan is not thrown away at the end. */
+int cn_merge_precheck(const char *db_path, const char *name, struct ge_error *err);
+
 /* One row of GLaM's Appendix D table. */
 struct cn_table_row {
     char task[64];

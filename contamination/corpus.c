@@ -42,15 +42,43 @@ static int corpus_add(struct cn_corpus *c, size_t *cap, const char *path, struct
     return GE_OK;
 }
 
-static int corpus_walk(struct cn_corpus *c, size_t *cap, const char *path, int depth, struct ge_error *err)
+static void corpus_skip(struct cn_corpus *c, const char *path, const char *why)
+{
+    if (c->n_skipped++ == 0)
+        snprintf(c->first_skipped, sizeof c->first_skipped, "%s: %s", path, why);
+}
+
+/* The directories being walked, outermost first: a link back to one of them is a loop. */
+struct walk_stack {
+    dev_t dev[CN_MAX_DEPTH + 1];
+    ino_t ino[CN_MAX_DEPTH + 1];
+};
+
+static int corpus_walk(struct cn_corpus *c, size_t *cap, const char *path, int depth, struct walk_stack *ws,
+                       struct ge_error *err)
 {
     struct stat st;
-    if (stat(path, &st) != 0)
-        return ge_error_set(err, GE_ERR_NOTFOUND, "%s: %s", path, strerror(errno));
-    if (!S_ISDIR(st.st_mode))
-        return S_ISREG(st.st_mode) || depth == 0 ? corpus_add(c, cap, path, err) : GE_OK;
+    if (stat(path, &st) != 0) {
+        if (depth == 0)
+            return ge_error_set(err, GE_ERR_NOTFOUND, "%s: %s", path, strerror(errno));
+        corpus_skip(c, path, strerror(errno)); /* e.g. a dangling symbolic link */
+        return GE_OK;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        if (S_ISREG(st.st_mode) || depth == 0)
+            return corpus_add(c, cap, path, err);
+        corpus_skip(c, path, "not a regular file");
+        return GE_OK;
+    }
+    for (int k = 0; k < depth; k++)
+        if (ws->dev[k] == st.st_dev && ws->ino[k] == st.st_ino) {
+            corpus_skip(c, path, "a link back to a directory being walked (a loop)");
+            return GE_OK;
+        }
     if (depth >= CN_MAX_DEPTH)
         return ge_error_set(err, GE_ERR_LIMIT, "%s: directories nested deeper than %d", path, CN_MAX_DEPTH);
+    ws->dev[depth] = st.st_dev;
+    ws->ino[depth] = st.st_ino;
     DIR *d = opendir(path);
     if (!d)
         return ge_error_set(err, GE_ERR_IO, "%s: cannot open directory: %s", path, strerror(errno));
@@ -74,7 +102,7 @@ static int corpus_walk(struct cn_corpus *c, size_t *cap, const char *path, int d
     int rc = GE_OK;
     for (size_t i = 0; i < n; i++) {
         if (rc == GE_OK)
-            rc = corpus_walk(c, cap, names[i], depth + 1, err);
+            rc = corpus_walk(c, cap, names[i], depth + 1, ws, err);
         free(names[i]);
     }
     free(names);
@@ -86,9 +114,10 @@ int cn_corpus_expand(char *const *args, size_t n_args, struct cn_corpus *out, st
     memset(out, 0, sizeof *out);
     size_t cap = 0;
     int rc = GE_OK;
+    struct walk_stack ws;
     for (size_t i = 0; i < n_args && rc == GE_OK; i++) {
         if (args[i][0] != '@') {
-            rc = corpus_walk(out, &cap, args[i], 0, err);
+            rc = corpus_walk(out, &cap, args[i], 0, &ws, err);
             continue;
         }
         FILE *f = fopen(args[i] + 1, "r");
@@ -103,9 +132,9 @@ int cn_corpus_expand(char *const *args, size_t n_args, struct cn_corpus *out, st
             line_no++;
             while (got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r'))
                 line[--got] = '\0';
-            if (got == 0)
-                continue;
-            rc = corpus_walk(out, &cap, line, 0, err);
+            if (line[strspn(line, " \t\v\f")] == '\0')
+                continue; /* blank or only whitespace */
+            rc = corpus_walk(out, &cap, line, 0, &ws, err);
             if (rc)
                 ge_error_prefix(err, "%s: line %zu: ", args[i] + 1, line_no);
         }

@@ -64,8 +64,15 @@ struct cn_corpus {
     char **paths;   /* (n) */
     size_t n;
     char list_sha256[65]; /* SHA-256 over the paths, each followed by '\n' */
+    size_t n_skipped;     /* entries below a directory left out: not regular files (dangling links, sockets, ...) or
+                             a link back to a directory being walked (a loop) */
+    char first_skipped[600]; /* the first of them and why ("" when none) */
 };
 
+/* Expands the corpus arguments (files, directories walked recursively with each directory's entries in byte order,
+ * @LIST files of one path per line; blank and whitespace-only lines ignored) into the list every shard shares. A
+ * path named by an argument or a list must exist; below a directory, anything but a regular file or a directory
+ * is skipped and counted (n_skipped). */
 int cn_corpus_expand(char *const *args, size_t n_args, struct cn_corpus *out, struct ge_error *err);
 void cn_corpus_release(struct cn_corpus *c);
 

@@ -223,6 +223,12 @@ static int sub_scan(int argc, char **argv)
         return cli_usage_error(&cmd_contamination, "scan needs --out PART (a part file for merge) or --db FILE");
     if (db && so.shard_count > 1)
         return cli_usage_error(&cmd_contamination, "a shard writes a part file (--out); merge the parts into --db");
+    if (name && !db)
+        return cli_usage_error(&cmd_contamination, "--name names the audit in --db; with --out, pass it to merge");
+    if (name && name[0] == '\0')
+        return cli_usage_error(&cmd_contamination, "--name must not be empty");
+    if (so.text_field[0] == '\0')
+        return cli_usage_error(&cmd_contamination, "--text-field must not be empty");
     if (optind == argc)
         return cli_usage_error(&cmd_contamination, "scan needs at least one CORPUS file, directory or @LIST");
     struct cn_index *ix = NULL;
@@ -232,14 +238,20 @@ static int sub_scan(int argc, char **argv)
     memset(&res, 0, sizeof res);
     char *tmp_part = NULL;
     double t0 = now_seconds();
-    int rc = cn_index_load(index_path, 1, &ix, &err);
+    int rc = db ? cn_merge_precheck(db, name, &err) : GE_OK; /* before the scan, not after it */
+    if (rc == GE_OK)
+        rc = cn_index_load(index_path, 1, &ix, &err);
     if (rc == GE_OK)
         rc = cn_corpus_expand(&argv[optind], (size_t)(argc - optind), &corpus, &err);
+    if (rc == GE_OK && corpus.n_skipped)
+        fprintf(stderr, "glam-eval contamination scan: note: %zu entr%s below the corpus directories left out (not "
+                "regular files, or links that loop), the first: %s\n", corpus.n_skipped,
+                corpus.n_skipped == 1 ? "y" : "ies", corpus.first_skipped);
     double t1 = now_seconds();
     if (rc == GE_OK)
         rc = cn_scan(ix, &corpus, &so, &res, &err);
     double t2 = now_seconds();
-    if (rc == GE_OK) {
+    if (rc == GE_OK) { /* with --db, the part goes to --out when given (and is kept), else to a temporary file */
         if (!out) {
             size_t l = strlen(db) + 32;
             tmp_part = xmalloc(l);
@@ -262,7 +274,7 @@ static int sub_scan(int argc, char **argv)
                 n_dirty, res.n_examples);
     }
     if (rc == GE_OK && db) {
-        const char *parts[1] = {tmp_part};
+        const char *parts[1] = {out ? out : tmp_part};
         struct cn_merge_opts mo = {.parts = parts, .n_parts = 1, .index_path = index_path, .db_path = db,
                                    .name = name, .warn = stderr};
         struct cn_merge_summary sum;
@@ -405,7 +417,7 @@ const struct command cmd_contamination = {
     .usage =
         "usage: glam-eval contamination index --out FILE [--tasks SPEC] [--ngram N | --gpt3] [--data-dir DIR]\n"
         "                                     [--skip-missing] [--limit N] [--examples FILE]\n"
-        "       glam-eval contamination scan --index FILE (--out PART | --db FILE [--name NAME]) [--shard I/N]\n"
+        "       glam-eval contamination scan --index FILE [--out PART] [--db FILE [--name NAME]] [--shard I/N]\n"
         "                                    [--format auto|text|jsonl] [--text-field F] [--text-docs file|blank]\n"
         "                                    [--max-doc-bytes N] [--strict] CORPUS...\n"
         "       glam-eval contamination merge PART... [--db FILE] [--index FILE] [--name NAME] [--corpus TEXT]\n"
@@ -420,7 +432,8 @@ const struct command cmd_contamination = {
         "        text, JSONL (.jsonl/.json: the string field --text-field, default \"text\", one document per line),\n"
         "        gzip and zstd (by magic number). Every hash hit is verified word by word; each dirty example gets a\n"
         "        witness (file, document, byte offset, n-gram). --shard I/N scans files k with k mod N == I and\n"
-        "        writes a part file; --db merges at once (unsharded). Bad input is reported with file and offset\n"
+        "        writes a part file; --db merges at once (unsharded; checked before the scan; with --out too, the\n"
+        "        part file is kept). Bad input is reported with file and offset\n"
         "        and skipped; --strict makes it an error. --text-docs blank: plain-text documents end at blank\n"
         "        lines (default: one per file). --max-doc-bytes: longest JSONL line (default 64 MiB).\n"
         "merge   combines the part files of all shards of one scan exactly into the database (--db, default\n"

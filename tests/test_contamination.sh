@@ -108,6 +108,36 @@ cp fx.idx broken.idx
 printf 'X' | dd of=broken.idx bs=1 seek=200 conv=notrunc 2>/dev/null
 ce scan --index broken.idx --out x.part corpus >/dev/null 2>x.err
 [ $? = 1 ] && grep -q "broken.idx: checksum mismatch" x.err; ok $? "a damaged index is refused"
+mkdir -p links/sub
+cp bad/ok.txt links/a.txt
+cp bad/ok.txt links/sub/b.txt
+ln -s "$tmp/nonexistent" links/dangling.txt
+ln -s .. links/sub/loop
+ce scan --index fx.idx --out links.part links >/dev/null 2>links.err
+[ $? = 0 ] && grep -q '"path":"links/sub/b.txt"' links.part && [ "$(grep -c '"path"' links.part)" = 2 ] \
+    && grep -q "2 entries below the corpus directories left out .* links/dangling.txt" links.err
+ok $? "a dangling link and a link loop below a directory are left out with a note; the files are scanned"
+ce scan --index fx.idx --out nolink.part links/dangling.txt >/dev/null 2>nolink.err
+[ $? = 1 ] && grep -q "links/dangling.txt: No such file or directory" nolink.err
+ok $? "a missing path named on the command line is an error"
+printf 'bad/ok.txt\n \n\t\n\n' >ws.lst
+ce scan --index fx.idx --out ws.part @ws.lst >/dev/null 2>ws.err
+[ $? = 0 ] && [ "$(grep -c '"path"' ws.part)" = 1 ]; ok $? "whitespace-only lines of a @LIST are blank lines"
+
+# --- scan --db: checked before the scan; with --out, the part is kept --------------------------------------------
+ce scan --index fx.idx --out both.part --db both.db corpus >/dev/null 2>both.err
+[ $? = 0 ] && [ -s both.part ] && h dump both.db >both.flags && cmp -s a.flags both.flags
+ok $? "--out with --db keeps the part file and merges the same audit"
+ce scan --index fx.idx --db both.db --name twice corpus >/dev/null 2>&1
+ce scan --index fx.idx --db both.db --name twice corpus >/dev/null 2>twice.err
+[ $? = 1 ] && grep -q "an audit named 'twice' is already stored" twice.err && ! grep -q "shard 0/1:" twice.err
+ok $? "a taken --name is refused before the scan"
+echo "not a database" >notdb.db
+ce scan --index fx.idx --db notdb.db corpus >/dev/null 2>notdb.err
+[ $? = 1 ] && grep -q "not a SQLite database" notdb.err && ! grep -q "shard 0/1:" notdb.err \
+    && [ "$(cat notdb.db)" = "not a database" ]
+ok $? "a --db that is not a database is refused before the scan and left as it was"
+ce scan --index fx.idx --out n.part --name x corpus >/dev/null 2>&1; [ $? = 2 ]; ok $? "--name without --db is a usage error"
 
 # --- merge refusals -------------------------------------------------------------------------------------------
 ce merge part0 part1 --db r1.db >/dev/null 2>r1.err
