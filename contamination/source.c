@@ -1,12 +1,17 @@
 /* source.c — plain, gzip and zstd corpus files as one byte stream (see source.h).
  *
- * gzip goes through zlib's gzread (which reads concatenated members and reports a truncated stream as
- * "unexpected end of file"); zstd through ZSTD_decompressStream, whose last return value is non-zero when the
- * input ends inside a frame (https://facebook.github.io/zstd/zstd_manual.html, "Streaming decompression"). */
+ * The file is read front to back with read() only, never seeked, so pipes and process substitution
+ * (`<(zcat ...)`, /dev/stdin) work like files: the magic number is read as the first bytes of the stream and
+ * handed on as the start of the data. gzip goes through zlib's inflate with gzip decoding (windowBits 16 + 15):
+ * at the end of a member, input that starts with the gzip magic is the next member, anything else ends the stream
+ * (as gzip -d and zlib's gzread do); input that ends inside a member is truncated data. zstd goes through
+ * ZSTD_decompressStream, whose last return value is non-zero when the input ends inside a frame
+ * (https://facebook.github.io/zstd/zstd_manual.html, "Streaming decompression"). */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,22 +21,47 @@
 #include "contamination/source.h"
 #include "harness/xalloc.h"
 
-#define CN_GZ_BUFFER (256 * 1024)
+#define CN_GZ_INPUT (256 * 1024) /* compressed bytes read at a time (gzip) */
 
-/* Invariants: exactly one of fd (plain, zstd) and gz (gzip) is in use; zin holds zin_size bytes of compressed
- * input of which zin_pos are consumed; zlast is the last ZSTD_decompressStream result (0 = at a frame end). */
+/* Invariants: fd is open until close; in[in_pos, in_size) are compressed bytes not yet consumed (gzip, zstd) or,
+ * for plain files, the sniffed first bytes not yet returned; in_eof once read() returned 0. gzip: z is initialised
+ * (z_ready) and in_member says the input is inside a member (the stream may not end there); zstd: zlast is the last
+ * ZSTD_decompressStream result (0 = at a frame end). */
 struct cn_source {
     enum cn_source_kind kind;
     char *path;          /* owned */
-    int fd;              /* -1 when not used */
-    gzFile gz;           /* gzip only */
-    ZSTD_DStream *zs;    /* zstd only */
-    uint8_t *zin;        /* zstd: input buffer (ZSTD_DStreamInSize bytes), owned */
-    size_t zin_cap, zin_size, zin_pos;
+    int fd;
+    uint8_t *in;         /* (in_cap) owned */
+    size_t in_cap, in_size, in_pos;
+    int in_eof;
+    z_stream z;          /* gzip */
+    int z_ready, in_member, gz_done;
+    ZSTD_DStream *zs;    /* zstd */
     size_t zlast;
-    int zeof;            /* zstd: the file is read to its end */
     uint64_t out_bytes;  /* decompressed bytes returned so far */
 };
+
+/* Refills in[] when it holds fewer than want unconsumed bytes (moving those to the front) and the file has more. */
+static int fill(struct cn_source *s, size_t want, struct ge_error *err)
+{
+    while (!s->in_eof && s->in_size - s->in_pos < want) {
+        if (s->in_pos > 0) {
+            memmove(s->in, s->in + s->in_pos, s->in_size - s->in_pos);
+            s->in_size -= s->in_pos;
+            s->in_pos = 0;
+        }
+        ssize_t r;
+        do
+            r = read(s->fd, s->in + s->in_size, s->in_cap - s->in_size);
+        while (r < 0 && errno == EINTR);
+        if (r < 0)
+            return ge_error_set(err, GE_ERR_IO, "%s: read error: %s", s->path, strerror(errno));
+        if (r == 0)
+            s->in_eof = 1;
+        s->in_size += (size_t)r;
+    }
+    return GE_OK;
+}
 
 int cn_source_open(const char *path, struct cn_source **out, struct ge_error *err)
 {
@@ -39,32 +69,29 @@ int cn_source_open(const char *path, struct cn_source **out, struct ge_error *er
     int fd = open(path, O_RDONLY);
     if (fd < 0)
         return ge_error_set(err, GE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    uint8_t magic[4] = {0};
-    ssize_t got = pread(fd, magic, 4, 0);
-    if (got < 0) {
-        int e = errno;
-        close(fd);
-        return ge_error_set(err, GE_ERR_IO, "%s: cannot read: %s", path, strerror(e));
-    }
     struct cn_source *s = xcalloc(1, sizeof *s);
     s->path = xstrdup(path);
     s->fd = fd;
-    if (got >= 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+    s->in_cap = CN_GZ_INPUT > ZSTD_DStreamInSize() ? CN_GZ_INPUT : ZSTD_DStreamInSize();
+    s->in = xmalloc(s->in_cap);
+    int rc = fill(s, 4, err); /* the magic number: the first bytes of the stream, kept as the start of the data */
+    if (rc) {
+        cn_source_close(s);
+        return rc;
+    }
+    const uint8_t *m = s->in;
+    size_t got = s->in_size;
+    if (got >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
         s->kind = CN_SOURCE_GZIP;
-        s->gz = gzdopen(fd, "rb");
-        if (!s->gz) {
-            close(fd);
-            free(s->path);
-            free(s);
+        if (inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK) {
+            cn_source_close(s);
             return ge_error_set(err, GE_ERR_NOMEM, "%s: cannot start gzip decompression", path);
         }
-        s->fd = -1; /* owned by gz now */
-        gzbuffer(s->gz, CN_GZ_BUFFER);
-    } else if (got == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd) {
+        s->z_ready = 1;
+        s->in_member = 1;
+    } else if (got >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
         s->kind = CN_SOURCE_ZSTD;
         s->zs = ZSTD_createDStream();
-        s->zin_cap = ZSTD_DStreamInSize();
-        s->zin = xmalloc(s->zin_cap);
         if (!s->zs || ZSTD_isError(ZSTD_initDStream(s->zs))) {
             cn_source_close(s);
             return ge_error_set(err, GE_ERR_NOMEM, "%s: cannot start zstd decompression", path);
@@ -72,7 +99,7 @@ int cn_source_open(const char *path, struct cn_source **out, struct ge_error *er
     } else {
         s->kind = CN_SOURCE_PLAIN;
 #ifdef POSIX_FADV_SEQUENTIAL
-        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL); /* fails harmlessly on a pipe */
 #endif
     }
     *out = s;
@@ -86,6 +113,15 @@ enum cn_source_kind cn_source_kind(const struct cn_source *s)
 
 static int read_plain(struct cn_source *s, void *buf, size_t cap, size_t *n, struct ge_error *err)
 {
+    if (s->in_pos < s->in_size) { /* the sniffed first bytes */
+        size_t k = s->in_size - s->in_pos < cap ? s->in_size - s->in_pos : cap;
+        memcpy(buf, s->in + s->in_pos, k);
+        s->in_pos += k;
+        *n = k;
+        return GE_OK;
+    }
+    if (s->in_eof)
+        return GE_OK;
     for (;;) {
         ssize_t r = read(s->fd, buf, cap);
         if (r >= 0) {
@@ -100,24 +136,44 @@ static int read_plain(struct cn_source *s, void *buf, size_t cap, size_t *n, str
 
 static int read_gzip(struct cn_source *s, void *buf, size_t cap, size_t *n, struct ge_error *err)
 {
-    if (cap > (1u << 30))
-        cap = 1u << 30;
-    int r = gzread(s->gz, buf, (unsigned)cap);
-    if (r < 0) {
-        int errnum = 0;
-        const char *msg = gzerror(s->gz, &errnum);
-        return ge_error_set(err, GE_ERR_FORMAT, "%s: corrupt gzip data at decompressed byte offset %llu: %s",
-                            s->path, (unsigned long long)s->out_bytes,
-                            errnum == Z_ERRNO ? strerror(errno) : msg ? msg : "unknown error");
-    }
-    if (r == 0) {
-        int errnum = 0;
-        const char *msg = gzerror(s->gz, &errnum);
-        if (errnum != Z_OK && errnum != Z_STREAM_END)
+    if (cap > UINT_MAX)
+        cap = UINT_MAX;
+    s->z.next_out = buf;
+    s->z.avail_out = (unsigned)cap;
+    while (s->z.avail_out == cap && !s->gz_done) {
+        if (!s->in_member) { /* between members: another one, or the end of the stream */
+            int rc = fill(s, 2, err);
+            if (rc)
+                return rc;
+            const uint8_t *m = s->in + s->in_pos;
+            if (s->in_size - s->in_pos < 2 || m[0] != 0x1f || m[1] != 0x8b) {
+                s->gz_done = 1; /* trailing bytes that are not a member are ignored, as gzip -d does */
+                break;
+            }
+            inflateReset(&s->z);
+            s->in_member = 1;
+        }
+        if (s->in_pos == s->in_size) {
+            int rc = fill(s, 1, err);
+            if (rc)
+                return rc;
+            if (s->in_pos == s->in_size)
+                return ge_error_set(err, GE_ERR_FORMAT, "%s: corrupt gzip data at decompressed byte offset %llu: "
+                                    "the file ends inside a member (truncated)", s->path,
+                                    (unsigned long long)(s->out_bytes + (cap - s->z.avail_out)));
+        }
+        s->z.next_in = s->in + s->in_pos;
+        s->z.avail_in = (unsigned)(s->in_size - s->in_pos);
+        int r = inflate(&s->z, Z_NO_FLUSH);
+        s->in_pos = s->in_size - s->z.avail_in;
+        if (r == Z_STREAM_END)
+            s->in_member = 0;
+        else if (r != Z_OK && !(r == Z_BUF_ERROR && s->z.avail_in == 0)) /* (Z_BUF_ERROR: needs more input) */
             return ge_error_set(err, GE_ERR_FORMAT, "%s: corrupt gzip data at decompressed byte offset %llu: %s",
-                                s->path, (unsigned long long)s->out_bytes, msg ? msg : "unknown error");
+                                s->path, (unsigned long long)(s->out_bytes + (cap - s->z.avail_out)),
+                                s->z.msg ? s->z.msg : "inflate failed");
     }
-    *n = (size_t)r;
+    *n = cap - s->z.avail_out;
     return GE_OK;
 }
 
@@ -125,29 +181,21 @@ static int read_zstd(struct cn_source *s, void *buf, size_t cap, size_t *n, stru
 {
     ZSTD_outBuffer ob = {.dst = buf, .size = cap, .pos = 0};
     while (ob.pos == 0) {
-        if (s->zin_pos == s->zin_size) {
-            if (s->zeof)
-                break;
-            ssize_t r;
-            do
-                r = read(s->fd, s->zin, s->zin_cap);
-            while (r < 0 && errno == EINTR);
-            if (r < 0)
-                return ge_error_set(err, GE_ERR_IO, "%s: read error: %s", s->path, strerror(errno));
-            if (r == 0) {
-                s->zeof = 1;
+        if (s->in_pos == s->in_size) {
+            int rc = fill(s, 1, err);
+            if (rc)
+                return rc;
+            if (s->in_pos == s->in_size) {
                 if (s->zlast != 0)
                     return ge_error_set(err, GE_ERR_FORMAT, "%s: truncated zstd data at decompressed byte offset "
                                         "%llu: the file ends inside a frame", s->path,
                                         (unsigned long long)s->out_bytes);
                 break;
             }
-            s->zin_size = (size_t)r;
-            s->zin_pos = 0;
         }
-        ZSTD_inBuffer ib = {.src = s->zin, .size = s->zin_size, .pos = s->zin_pos};
+        ZSTD_inBuffer ib = {.src = s->in, .size = s->in_size, .pos = s->in_pos};
         size_t ret = ZSTD_decompressStream(s->zs, &ob, &ib);
-        s->zin_pos = ib.pos;
+        s->in_pos = ib.pos;
         if (ZSTD_isError(ret))
             return ge_error_set(err, GE_ERR_FORMAT, "%s: corrupt zstd data at decompressed byte offset %llu: %s",
                                 s->path, (unsigned long long)(s->out_bytes + ob.pos), ZSTD_getErrorName(ret));
@@ -171,13 +219,13 @@ void cn_source_close(struct cn_source *s)
 {
     if (!s)
         return;
-    if (s->gz)
-        gzclose(s->gz);
+    if (s->z_ready)
+        inflateEnd(&s->z);
     if (s->fd >= 0)
         close(s->fd);
     if (s->zs)
         ZSTD_freeDStream(s->zs);
-    free(s->zin);
+    free(s->in);
     free(s->path);
     free(s);
 }

@@ -51,6 +51,18 @@ cmp -s a.sflags c.sflags; ok $? "compressed copies give the same flags, document
 cat corpus/a.txt corpus/a.txt | gzip -c >zc2.gz; gzip -c corpus/a.txt >m.gz; gzip -c corpus/a.txt >>m.gz
 ce scan --index fx.idx --out m1 --format text zc2.gz >/dev/null 2>&1 && ce scan --index fx.idx --out m2 --format text m.gz >/dev/null 2>&1
 [ "$(tail -n +3 m1)" = "$(tail -n +3 m2)" ]; ok $? "a multi-member gzip file reads as one stream"
+cp m.gz mg.gz; printf 'trailing bytes, not a gzip member' >>mg.gz
+ce scan --index fx.idx --out m3 --format text mg.gz >/dev/null 2>&1 && [ "$(tail -n +3 m2)" = "$(tail -n +3 m3)" ]
+ok $? "bytes after the last gzip member are ignored (as gzip -d does)"
+# a pipe reads like the file: the magic number is read from the stream, never seeked to
+for f in zc/c.jsonl.gz zc/sub/b.txt.zst corpus/c.jsonl; do
+    fmt=text; case $f in *.jsonl*) fmt=jsonl ;; esac
+    ce scan --index fx.idx --format $fmt --out pf.part "$f" >/dev/null 2>&1
+    cat "$f" | ce scan --index fx.idx --format $fmt --out pp.part /dev/stdin >/dev/null 2>pp.err
+    [ $? = 0 ] && [ "$(grep -v '"path"\|"index_path"' pf.part)" = "$(grep -v '"path"\|"index_path"' pp.part)" ] \
+        && grep -q '"example"' pp.part
+    ok $? "$f through a pipe (/dev/stdin) gives the witnesses of the file"
+done
 
 ce index --tasks $tasks --data-dir data --gpt3 --out g.idx --examples g.ex >g.out 2>&1
 ok $? "index --gpt3"
