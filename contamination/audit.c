@@ -82,6 +82,22 @@ static int parse_header(const char *path, const cJSON *o, struct part_header *h,
 }
 
 /* Reads one part into ms (the first part also loads the index and sizes the arrays). */
+/* Whether a witness read from a part is one its scan could have written: its file is one of this shard's, listed
+ * earlier in the part (file lines come first), its offset is inside that file, and its entry (the matched n-gram)
+ * is one of the example's. (A document number is not bounded by the file's document count: JSONL numbers lines,
+ * blank and skipped ones included.) */
+static int witness_consistent(const struct merge_state *ms, const struct part_header *h, size_t example, long file,
+                              double offset, size_t entry)
+{
+    if (file % h->shards != h->shard || !ms->file_seen[file] || offset >= (double)ms->file_bytes[file])
+        return 0;
+    const struct cn_entry *e = &ms->ix->entries[entry];
+    for (uint32_t k = 0; k < e->n_post; k++)
+        if (ms->ix->postings[e->post_off + k] == example)
+            return 1;
+    return 0;
+}
+
 static int read_part(struct merge_state *ms, const char *path, const char *index_override, int first,
                      struct ge_error *err)
 {
@@ -156,6 +172,11 @@ static int read_part(struct merge_state *ms, const char *path, const char *index
                 file >= (double)h.files_total || entry >= (double)ms->ix->n_entries) {
                 rc = ge_error_set(err, GE_ERR_FORMAT, "%s: line %zu: malformed witness (example, file, doc, offset, "
                                   "entry)", path, line_no);
+            } else if (!witness_consistent(ms, &h, (size_t)ex, (long)file, off, (size_t)entry)) {
+                rc = ge_error_set(err, GE_ERR_FORMAT, "%s: line %zu: witness of example %.0f does not fit the part "
+                                  "(its file is not this shard's or not listed before it, its offset is past the "
+                                  "file's end, or its n-gram is not one of the example's): an edited or "
+                                  "damaged part", path, line_no, ex);
             } else {
                 struct cn_witness w = {.file = (uint32_t)file, .doc = (uint64_t)doc, .offset = (uint64_t)off,
                                        .entry = (uint32_t)entry};

@@ -159,6 +159,32 @@ ce merge part0 part1 part1 part2 --db r2.db >/dev/null 2>r2.err
 head -n 2 part2 >part2t
 ce merge part0 part1 part2t --db r3.db >/dev/null 2>r3.err
 [ $? = 1 ] && grep -q "part2t: truncated" r3.err; ok $? "a truncated part is refused"
+# an edited witness: its offset past the file's end, its file another shard's, or its n-gram another example's
+edit_part() { # edit_part IN OUT HOW: rewrites the witness lines of a part as HOW says
+    python3 - "$@" <<'PY'
+import json, sys
+src, dst, how = sys.argv[1:4]
+lines = [json.loads(l) for l in open(src)]
+wit = [o for o in lines if "example" in o]
+files = {o["file"]: o for o in lines if "path" in o}
+lo, hi = min(wit, key=lambda o: o["example"]), max(wit, key=lambda o: o["example"])
+if how == "offset":
+    lo["offset"] = files[lo["file"]]["bytes"] + 10
+elif how == "file":
+    lo["file"] = lo["file"] + 1
+elif how == "entry":
+    lo["entry"], hi["entry"] = hi["entry"], lo["entry"]
+open(dst, "w").write("".join(json.dumps(o, separators=(",", ":")) + "\n" for o in lines))
+PY
+}
+for how in offset file entry; do
+    edit_part part1 part1e $how
+    ce merge part0 part1e part2 --db e$how.db >/dev/null 2>e$how.err
+    [ $? = 1 ] && grep -q "part1e: line [0-9]*: witness of example [0-9]* does not fit the part" e$how.err
+    ok $? "merge refuses a part whose witness has another $how"
+done
+edit_part part1 part1s none
+ce merge part0 part1s part2 --db esame.db >/dev/null 2>&1; ok $? "(the rewritten part, unedited, merges)"
 ce merge part0 part1 part2 --db b.db >/dev/null 2>r4.err
 [ $? = 1 ] && grep -q "already stored" r4.err; ok $? "merging the same audit twice under one name is refused"
 [ "$(sqlite3 b.db 'SELECT count(*) FROM contamination_indexes' 2>/dev/null || python3 -c 'import sqlite3; print(sqlite3.connect("b.db").execute("SELECT count(*) FROM contamination_indexes").fetchone()[0])')" = 1 ]
