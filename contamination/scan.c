@@ -540,6 +540,8 @@ static size_t scan_scalar(struct scanner *sc, const uint8_t *s, size_t p, size_t
                 invalid = 1;
                 cp = 0xDC5C; /* ignored */
                 p = at + 1;
+            } else if (cp >= 0xD800 && cp <= 0xDFFF) {
+                invalid = 1; /* a lone surrogate: ignored like an encoded one, and reported like it */
             }
         } else {
             int need;

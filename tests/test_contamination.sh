@@ -110,6 +110,11 @@ grep -q "bad/lines.jsonl: line 1 at byte offset 0 is longer than --max-doc-bytes
 grep -q 'line 2 (byte offset [0-9]*): field "text" is missing' bad.err && grep -q "line 3: not a JSON object" bad.err &&
     grep -q 'line 4 (byte offset [0-9]*): field "text" is not a string' bad.err
 ok $? "a JSONL line without the field, not JSON, or with a non-string field is reported"
+printf '{"text": "a lone \\ud800 high"}\n{"text": "a pair \\ud83d\\ude00 fine"}\n{"text": "a lone \\udc00 low"}\n' >sur.jsonl
+ce scan --index fx.idx --out sur.part sur.jsonl >/dev/null 2>sur.err
+grep -q "sur.jsonl: line 1: invalid UTF-8 or JSON escape at byte offset 17" sur.err \
+    && grep -q "sur.jsonl: line 3: invalid" sur.err && ! grep -q "line 2" sur.err
+ok $? "a lone surrogate escape is reported like an encoded surrogate; a pair is not"
 grep -q '"path":"bad/ok.txt","bytes":16,"docs":1,"words":3' bad.part; ok $? "the good file is scanned"
 ce scan --index fx.idx --out bad2.part --strict bad >/dev/null 2>bad2.err
 [ $? = 1 ] && [ ! -e bad2.part ] && grep -q -- "--strict" bad2.err; ok $? "--strict stops at the first bad input and writes no part"
