@@ -624,7 +624,7 @@ static void print_num(FILE *out, double v, int width)
         fprintf(out, " %*.2f", width, v);
 }
 
-int cn_print_clean_table(FILE *out, FILE *warn, struct store *st, int64_t run_id, int64_t index_id,
+int cn_print_clean_table(FILE *out, FILE *warn, int markdown, struct store *st, int64_t run_id, int64_t index_id,
                          const char *name, struct ge_error *err)
 {
     struct cn_clean_row *rows = NULL;
@@ -632,21 +632,33 @@ int cn_print_clean_table(FILE *out, FILE *warn, struct store *st, int64_t run_id
     int rc = contamination_clean_scores(st, run_id, index_id, &rows, &n, err);
     if (rc)
         return rc;
-    fprintf(out, "Run %lld under contamination audit %lld '%s' (scores in %%, GPT-3 Appendix C)\n",
-            (long long)run_id, (long long)index_id, name);
-    fprintf(out, "%-16s %5s %-10s %-8s %6s %6s %6s %6s %7s %7s %7s %8s\n", "task", "shots", "split", "metric", "n",
-            "clean", "dirty", "unchkd", "all", "clean", "dirty", "rel diff");
+    fprintf(out, "%sRun %lld under contamination audit %lld '%s' (scores in %%, GPT-3 Appendix C)\n%s",
+            markdown ? "## " : "", (long long)run_id, (long long)index_id, name, markdown ? "\n" : "");
+    if (markdown)
+        fprintf(out, "| task | shots | split | metric | n | clean | dirty | unchkd | all | clean | dirty | rel diff |\n"
+                     "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    else
+        fprintf(out, "%-16s %5s %-10s %-8s %6s %6s %6s %6s %7s %7s %7s %8s\n", "task", "shots", "split", "metric",
+                "n", "clean", "dirty", "unchkd", "all", "clean", "dirty", "rel diff");
+    const char *sep = markdown ? " |" : "";
     for (size_t i = 0; i < n; i++) {
         const struct cn_clean_row *r = &rows[i];
-        fprintf(out, "%-16s %5d %-10s %-8s %6zu %6zu %6zu %6zu", r->task, r->n_shots, r->split, r->metric, r->n_all,
-                r->n_clean, r->n_dirty, r->n_unchecked);
-        print_num(out, 100 * r->all, 7);
-        print_num(out, 100 * r->clean, 7);
-        print_num(out, 100 * r->dirty, 7);
-        if (isnan(r->rel_diff))
-            fprintf(out, " %8s\n", "-");
+        if (markdown)
+            fprintf(out, "| %s | %d | %s | %s | %zu | %zu | %zu | %zu |", r->task, r->n_shots, r->split, r->metric,
+                    r->n_all, r->n_clean, r->n_dirty, r->n_unchecked);
         else
-            fprintf(out, " %+7.1f%%\n", 100 * r->rel_diff);
+            fprintf(out, "%-16s %5d %-10s %-8s %6zu %6zu %6zu %6zu", r->task, r->n_shots, r->split, r->metric,
+                    r->n_all, r->n_clean, r->n_dirty, r->n_unchecked);
+        print_num(out, 100 * r->all, markdown ? 0 : 7);
+        fputs(sep, out);
+        print_num(out, 100 * r->clean, markdown ? 0 : 7);
+        fputs(sep, out);
+        print_num(out, 100 * r->dirty, markdown ? 0 : 7);
+        fputs(sep, out);
+        if (isnan(r->rel_diff))
+            fprintf(out, " %*s%s\n", markdown ? 0 : 8, "-", sep);
+        else
+            fprintf(out, " %+7.1f%%%s\n", 100 * r->rel_diff, sep);
         if (r->n_unchecked && warn)
             fprintf(warn, "glam-eval: warning: %s (%d-shot): %zu scored documents have no verdict in this audit "
                     "(dataset or index differ)\n", r->task, r->n_shots, r->n_unchecked);

@@ -77,8 +77,9 @@ int contamination_clean_scores(struct store *st, int64_t run_id, int64_t index_i
                                size_t *n_rows, struct ge_error *err);
 
 /* Prints run_id's all/clean/dirty table under audit index_id (named name) to out, in percent, as GPT-3's
- * Appendix C reports it; scored documents without a verdict are counted (unchkd) and warned about on warn. */
-int cn_print_clean_table(FILE *out, FILE *warn, struct store *st, int64_t run_id, int64_t index_id,
+ * Appendix C reports it, as aligned text or (markdown = 1) a Markdown table; scored documents without a verdict
+ * are counted (unchkd) and warned about on warn. */
+int cn_print_clean_table(FILE *out, FILE *warn, int markdown, struct store *st, int64_t run_id, int64_t index_id,
                          const char *name, struct ge_error *err);
 
 #endif

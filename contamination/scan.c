@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "contamination/scan.h"
 #include "contamination/source.h"
@@ -1124,10 +1125,10 @@ static int scan_text(struct scanner *sc, struct run_state *rs, struct cn_source 
 
 /* ---- the corpus -------------------------------------------------------------------------------------------- */
 
-static int has_suffix(const char *s, const char *suf)
+static int has_suffix(const char *s, const char *suf) /* ASCII case ignored: x.JSONL.GZ is JSONL too */
 {
     size_t a = strlen(s), b = strlen(suf);
-    return a >= b && strcmp(s + a - b, suf) == 0;
+    return a >= b && strcasecmp(s + a - b, suf) == 0;
 }
 
 static int is_jsonl_name(const char *path)

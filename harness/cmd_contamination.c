@@ -386,7 +386,7 @@ static int sub_report(int argc, char **argv)
         }
         free(rows);
     } else if (rc == GE_OK) {
-        rc = cn_print_clean_table(stdout, stderr, st, (int64_t)run, index_id, name, &err);
+        rc = cn_print_clean_table(stdout, stderr, 0, st, (int64_t)run, index_id, name, &err);
     }
     store_close(st);
     return rc ? cli_fail(&cmd_contamination, &err) : CLI_EXIT_OK;

@@ -78,6 +78,10 @@ static int run_report(int argc, char **argv)
         struct report_request req = {.run_ids = run_ids, .n_run_ids = n_runs, .labels = labels, .n_labels = n_labels};
         rc = report_load(st, &req, &r, &err);
     }
+    int64_t index_id = 0; /* --clean: the audit, resolved before anything is written */
+    char audit_name[512] = "";
+    if (rc == GE_OK && clean)
+        rc = cn_audit_resolve(st, &index_id, audit_name, sizeof audit_name, &err);
     char *tmp_path = NULL; /* --out is written here and renamed over FILE once whole */
     if (rc == GE_OK && out_path) {
         size_t len = strlen(out_path) + 5;
@@ -93,14 +97,9 @@ static int run_report(int argc, char **argv)
         fprintf(stderr, "glam-eval report: %s", r.notes);
     if (rc == GE_OK)
         rc = report_write(&r, fmt, f, &err);
-    if (rc == GE_OK && clean) { /* GPT-3 Appendix C: each run's scores on all, clean and dirty examples */
-        int64_t index_id = 0;
-        char name[512] = "";
-        rc = cn_audit_resolve(st, &index_id, name, sizeof name, &err);
-        for (size_t i = 0; i < n_runs && rc == GE_OK; i++) {
-            fputc('\n', f);
-            rc = cn_print_clean_table(f, stderr, st, run_ids[i], index_id, name, &err);
-        }
+    for (size_t i = 0; clean && i < n_runs && rc == GE_OK; i++) { /* GPT-3 Appendix C: all, clean, dirty */
+        fputc('\n', f);
+        rc = cn_print_clean_table(f, stderr, 1, st, run_ids[i], index_id, audit_name, &err);
     }
     if (f && f != stdout && fclose(f) != 0 && rc == GE_OK)
         rc = ge_error_set(&err, GE_ERR_IO, "%s: writing failed: %s", tmp_path, strerror(errno));

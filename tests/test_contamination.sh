@@ -221,8 +221,11 @@ if [ -f "$model" ]; then
     want=$(python3 -c 'import sqlite3; c = sqlite3.connect("a.db"); print(c.execute("SELECT sum(dirty) FROM contamination_flags WHERE task = '"'"'arc_easy'"'"'").fetchone()[0])')
     awk -v w="$want" '$1 == "arc_easy" {exit !($7 == w)}' clean.out; ok $? "the dirty subset is the audit's dirty examples"
     "$bin" report --db a.db --run "$run_id" --clean >rclean.out 2>&1; ok $? "glam-eval report --run ID --clean"
-    grep -A 20 "^Run $run_id under contamination audit" rclean.out | grep -v "^Run " >rclean.tab
-    grep -v "^Run " clean.out | cmp -s - rclean.tab; ok $? "report --clean appends the same clean/dirty table after the main one"
+    sed -n "/^## Run $run_id under contamination audit/,\$p" rclean.out | grep '^| ' | grep -v '^| task |' \
+        | sed 's/^| //; s/ |$//; s/ | / /g' | awk '{$1 = $1; print}' >rclean.rows
+    grep -v "^Run \|^task " clean.out | awk '{$1 = $1; print}' >clean.rows
+    [ -s clean.rows ] && cmp -s clean.rows rclean.rows && grep -q '^|---|---:|' rclean.out
+    ok $? "report --clean appends the same clean/dirty table after the main one, as a Markdown table"
     "$bin" report --db a.db --clean --format csv >/dev/null 2>&1; [ $? = 2 ]; ok $? "report --clean with csv is a usage error"
     ce merge part0 part1 part2 --db a.db --name after-run >/dev/null 2>&1; ok $? "merge the audit again under a new name"
     q="SELECT count(*), sum(dirty) FROM documents"

@@ -100,6 +100,10 @@ echo keep >"$tmp/keep.md"
 "$bin" report --db "$db" --run 99 --out "$tmp/keep.md" 2>/dev/null
 [ "$(cat "$tmp/keep.md")" = keep ] && [ ! -e "$tmp/keep.md.tmp" ]; ok $? "a failed report leaves the --out file as it was"
 
+"$bin" report --db "$db" --run 1 --clean >"$tmp/noaudit.out" 2>"$tmp/noaudit.err"
+[ $? = 1 ] && [ ! -s "$tmp/noaudit.out" ] && grep -q "no contamination audit" "$tmp/noaudit.err"
+ok $? "--clean without an audit fails before printing anything"
+
 # a run that is not finished is named, in the file and on stderr
 cp "$db" "$tmp/u.db"
 sqlite3 "$tmp/u.db" "UPDATE runs SET status = 'interrupted' WHERE id = 2"
