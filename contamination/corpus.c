@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,7 +198,9 @@ int cn_part_write(const char *path, const struct cn_index *ix, const struct cn_c
     cJSON_AddStringToObject(h, "format", "glam-eval-contamination-part");
     cJSON_AddNumberToObject(h, "version", 1);
     cJSON_AddStringToObject(h, "index_sha256", ix->sha256);
-    cJSON_AddStringToObject(h, "index_path", ix->path ? ix->path : "");
+    char abs_index[PATH_MAX]; /* absolute, so merge can run from another directory */
+    cJSON_AddStringToObject(h, "index_path", ix->path && realpath(ix->path, abs_index) ? abs_index
+                                             : ix->path ? ix->path : "");
     cJSON_AddNumberToObject(h, "shard", o->shard_index);
     cJSON_AddNumberToObject(h, "shards", o->shard_count);
     cJSON_AddNumberToObject(h, "files_total", (double)corpus->n);

@@ -41,6 +41,8 @@ for k in 0 1 2; do ce scan --index fx.idx --shard $k/3 --out part$k corpus >/dev
 ce merge part2 part0 part1 --db b.db >merge.out 2>&1; ok $? "merge three shards (given in any order)"
 h dump b.db >b.flags
 cmp -s a.flags b.flags; ok $? "three shards merged give the unsharded flags and witnesses"
+mkdir -p elsewhere && (cd elsewhere && "$bin" contamination merge ../part0 ../part1 ../part2 --db ../b2.db >/dev/null 2>&1)
+ok $? "merge from another directory finds the index (its absolute path is in the parts)"
 
 mkdir -p zc/sub
 gzip -c corpus/a.txt >zc/a.txt.gz; zstd -q -c corpus/sub/b.txt >zc/sub/b.txt.zst
