@@ -225,6 +225,16 @@ static const char migration_3_sql[] =
     "CREATE TRIGGER published_scores_no_delete BEFORE DELETE ON published_scores\n"
     "    BEGIN SELECT RAISE(ABORT, 'published scores cannot be deleted'); END;\n";
 
+/* Version 4: the models row of a published run is read-only too (reports read its parameter and FLOP counts for
+ * the scaling figure; version 3 left it writable). */
+static const char migration_4_sql[] =
+    "CREATE TRIGGER published_model_no_update BEFORE UPDATE ON models\n"
+    "    WHEN EXISTS (SELECT 1 FROM runs r JOIN published_runs p ON p.run_id = r.id WHERE r.model_id = OLD.id)\n"
+    "    BEGIN SELECT RAISE(ABORT, 'the model of a published reference run is read-only'); END;\n"
+    "CREATE TRIGGER published_model_no_delete BEFORE DELETE ON models\n"
+    "    WHEN EXISTS (SELECT 1 FROM runs r JOIN published_runs p ON p.run_id = r.id WHERE r.model_id = OLD.id)\n"
+    "    BEGIN SELECT RAISE(ABORT, 'the model of a published reference run cannot be deleted'); END;\n";
+
 /* One step of the schema. Invariant: version == its position in migrations[] + 1. */
 struct migration {
     int version;      /* user_version after this step */
@@ -236,6 +246,7 @@ static const struct migration migrations[] = {
     {.version = 1, .name = "base", .sql = migration_1_sql},
     {.version = 2, .name = "contamination", .sql = migration_2_sql},
     {.version = 3, .name = "published", .sql = migration_3_sql},
+    {.version = 4, .name = "published-models", .sql = migration_4_sql},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 

@@ -146,6 +146,10 @@ pub=$(sqlite3 "$db" "SELECT run_id FROM published_runs WHERE label = 'gpt3-175b'
 [ $rc != 0 ] && grep -qi "published\|read-only\|model" "$tmp/e3"; ok $? "run --resume of a published run is refused"
 sqlite3 "$db" "DELETE FROM runs WHERE id = $pub" 2>"$tmp/e4"; [ $? != 0 ] && grep -q "cannot be deleted" "$tmp/e4"
 ok $? "a published run cannot be deleted"
+sqlite3 "$db" "UPDATE models SET n_params = 1 WHERE id = (SELECT model_id FROM runs WHERE id = $pub)" 2>"$tmp/e7"
+[ $? != 0 ] && grep -q "model of a published reference run is read-only" "$tmp/e7" \
+    && [ "$(sqlite3 "$db" "SELECT n_params FROM models WHERE id = (SELECT model_id FROM runs WHERE id = $pub)")" != 1 ]
+ok $? "a published run's model row cannot be changed"
 "$bin" merge "$tmp/m.db" "$db" 2>"$tmp/e5"; rc=$?
 [ $rc = 1 ] && grep -q "published reference run 'gpt3-175b'" "$tmp/e5" && [ ! -e "$tmp/m.db" ]
 ok $? "merge refuses a database holding a published run (it would lose its cells)"
