@@ -220,12 +220,27 @@ static int double_cmp(const void *x, const void *y)
 }
 
 /* Stratified paired bootstrap of the mean over rows of (mean A - mean B). */
-static int group_interval(const struct compared *c, size_t n_c, int n_shots, enum report_group g, size_t n_iters,
+/* The GLaM task's K of compared row i (its few-shot setting). */
+static int row_glam_k(const struct compared *c)
+{
+    const struct task *t = task_find(report_row_at(c->row)->task);
+    return t ? t->glam_shots : -1;
+}
+
+/* Whether compared row c is in the average of a shot setting as report shows it: zero-shot (k 0), one-shot (k 1),
+ * few-shot (k -1: each task at its GLaM K, so K = 1 tasks are in one-shot and few-shot), or a fixed K >= 2 (the
+ * tasks evaluated at K, those whose GLaM K is K included). */
+static int in_setting(const struct compared *c, int k)
+{
+    return k < 0 ? c->n_shots == row_glam_k(c) : c->n_shots == k;
+}
+
+static int group_interval(const struct compared *c, size_t n_c, int setting_k, enum report_group g, size_t n_iters,
                           uint64_t seed, double *lo, double *hi, double *est, size_t *n_rows, struct ge_error *err)
 {
     size_t sel[64], k = 0;
     for (size_t i = 0; i < n_c && k < 64; i++)
-        if (c[i].n_shots == n_shots && report_row_at(c[i].row)->group == g && c[i].ps.n > 0)
+        if (in_setting(&c[i], setting_k) && report_row_at(c[i].row)->group == g && c[i].ps.n > 0)
             sel[k++] = i;
     *n_rows = k;
     *lo = *hi = *est = NAN;
@@ -351,25 +366,41 @@ static int compare_pair(struct store *st, int64_t a, int64_t b, const struct com
                 n_sig, n_tested);
         fprintf(out, "| average | shots | rows | A − B | 95%% CI (stratified paired bootstrap) | |\n"
                      "|---|---:|---:|---:|---|---|\n");
-        int seen[MAX_COMPARED];
-        size_t n_seen = 0;
-        for (size_t i = 0; ret == GE_OK && i < n_c; i++) {
-            int dup = 0;
-            for (size_t j = 0; j < n_seen; j++)
-                dup |= seen[j] == c[i].n_shots;
-            if (dup)
-                continue;
-            seen[n_seen++] = c[i].n_shots;
+        /* the settings of report's columns: 0, 1, few (-1), then each fixed K >= 2 some task has other than its
+           GLaM K, ascending */
+        int settings[MAX_COMPARED + 3];
+        size_t n_set = 0;
+        int has0 = 0, has1 = 0, has_few = 0;
+        for (size_t i = 0; i < n_c; i++) {
+            has0 |= c[i].n_shots == 0;
+            has1 |= c[i].n_shots == 1;
+            has_few |= c[i].n_shots == row_glam_k(&c[i]);
+        }
+        if (has0)
+            settings[n_set++] = 0;
+        if (has1)
+            settings[n_set++] = 1;
+        if (has_few)
+            settings[n_set++] = -1;
+        for (int want = 2; want <= 256; want++)
+            for (size_t i = 0; i < n_c; i++)
+                if (c[i].n_shots == want && want != row_glam_k(&c[i])) {
+                    settings[n_set++] = want;
+                    break;
+                }
+        for (size_t si = 0; ret == GE_OK && si < n_set; si++) {
+            char label[16];
+            snprintf(label, sizeof label, settings[si] < 0 ? "few" : "%d", settings[si]);
             for (int g = 0; g < 2 && ret == GE_OK; g++) {
                 double lo, hi, est;
                 size_t k;
-                ret = group_interval(c, n_c, c[i].n_shots, g == 0 ? REPORT_NLG : REPORT_NLU, opt->n_iters, opt->seed,
+                ret = group_interval(c, n_c, settings[si], g == 0 ? REPORT_NLG : REPORT_NLU, opt->n_iters, opt->seed,
                                      &lo, &hi, &est, &k, err);
                 if (ret != GE_OK || k == 0)
                     continue;
                 size_t expected = g == 0 ? 9 : 21;
-                fprintf(out, "| Avg %s | %d | %zu of %zu%s | %+.2f | [%+.2f, %+.2f] | %s |\n", g == 0 ? "NLG" : "NLU",
-                        c[i].n_shots, k, expected, k < expected ? " INCOMPLETE" : "", 100 * est, 100 * lo, 100 * hi,
+                fprintf(out, "| Avg %s | %s | %zu of %zu%s | %+.2f | [%+.2f, %+.2f] | %s |\n", g == 0 ? "NLG" : "NLU",
+                        label, k, expected, k < expected ? " INCOMPLETE" : "", 100 * est, 100 * lo, 100 * hi,
                         (lo > 0 || hi < 0) ? "**significant**" : "");
             }
         }

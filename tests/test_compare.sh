@@ -34,6 +34,15 @@ ok $? "the comparison is reproducible bit for bit"
 grep "^| BoolQ | acc | 1 |" "$tmp/aa.md" | grep -q "| +0.00 | \[+0.00, +0.00\] |  |"
 ok $? "a run against itself: difference 0, interval [0, 0], not significant"
 
+# averages per shot setting as report has them: few-shot = each task at its GLaM K (TriviaQA 1, COPA 16, WiC 4)
+fdb="$tmp/few.db"
+fopts="--tasks triviaqa,copa,wic --shots few --limit 4 --max-length 512 --data-dir $data --db $fdb"
+"$bin" run --model "$model" $fopts --seed 1 >/dev/null 2>&1 && "$bin" run --model "$model" $fopts --seed 2 >/dev/null 2>&1
+"$bin" compare 1 2 --db "$fdb" --iters 200 >"$tmp/few.md" 2>/dev/null
+grep -q "^| Avg NLU | few | 2 of 21 INCOMPLETE |" "$tmp/few.md" && grep -q "^| Avg NLG | few | 1 of 9 INCOMPLETE |" "$tmp/few.md" \
+    && grep -q "^| Avg NLG | 1 | 1 of 9 INCOMPLETE |" "$tmp/few.md" && ! grep -q "^| Avg NLU | 16 |" "$tmp/few.md"
+ok $? "compare: one few-shot Avg NLU over COPA (K 16) and WiC (K 4); TriviaQA (K 1) in one-shot and few-shot"
+
 # dense vs MoE: the models table carries inspect's counts
 "$bin" init --preset 0.1B --scale 0.05 --out "$tmp/dense" >/dev/null 2>&1
 "$bin" init --preset 0.1B/64E --scale 0.05 --out "$tmp/moe" >/dev/null 2>&1
