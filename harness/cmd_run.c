@@ -250,6 +250,9 @@ static int run_run(int argc, char **argv)
     struct model m = {0};
     int have_model = 0;
     int64_t run_id = 0;
+    enum store_run_status prior_status = STORE_RUN_RUNNING; /* --resume: the run's status before this command */
+    char *prior_finished_at = NULL;                          /* owned */
+    int work_started = 0;                                    /* requests have been sent to the model */
     char now[CLOCK_ISO8601_CAP];
     char *args = NULL;
     struct run_row *rows = calloc(n_tasks * n_settings + 1, sizeof *rows);
@@ -268,6 +271,7 @@ static int run_run(int argc, char **argv)
     have_model = 1;
     struct model_info info;
     m.ops->info(m.self, &info, &err);
+    backend_settings_identity(&bo, &info); /* --bos / --max-length are part of what answers */
     if (endpoint_is(&m)) /* fail loglikelihood tasks before any work when the server cannot score them */
         for (size_t t = 0; t < n_tasks && rc == GE_OK; t++)
             if (tasks[t]->kind == TASK_MULTIPLE_CHOICE && endpoint_check_loglikelihood(&m, &err) != GE_OK)
@@ -284,9 +288,14 @@ static int run_run(int argc, char **argv)
         struct store_run_info ri = {0};
         rc = store_get_run(st, (int64_t)resume_id, &ri, &err);
         if (rc == GE_OK && strcmp(ri.model_hash, info.identity) != 0)
-            rc = ge_error_set(&err, GE_ERR_STATE, "run %llu was made with another model (identity %.12s..., this "
-                              "one is %.12s...); resume it with the same checkpoint", (unsigned long long)resume_id,
-                              ri.model_hash, info.identity);
+            rc = ge_error_set(&err, GE_ERR_STATE, "run %llu was made with another model, or with other --bos / "
+                              "--max-length settings (identity %.12s..., this one is %.12s...); resume it with the "
+                              "same checkpoint and options", (unsigned long long)resume_id, ri.model_hash,
+                              info.identity);
+        if (rc == GE_OK) { /* restored if the resume is refused before any work */
+            prior_status = ri.status;
+            prior_finished_at = ri.finished_at ? xstrdup(ri.finished_at) : NULL;
+        }
         store_run_info_release(&ri);
         if (rc == GE_OK)
             rc = store_set_run_status(st, (int64_t)resume_id, STORE_RUN_RUNNING, NULL, &err);
@@ -367,8 +376,10 @@ static int run_run(int argc, char **argv)
         }
         dataset_release(&pool_ds);
     }
-    if (rc == GE_OK)
+    if (rc == GE_OK) {
+        work_started = 1;
         rc = runloop_execute_pool(st, info.identity, &m, &loop, pooled, n_specs, &err);
+    }
     for (size_t i = 0; i < n_specs && rc == GE_OK; i++) {
         struct run_row *row = &rows[i];
         size_t n_fewer = row->res.n_fewer_shots;
@@ -391,11 +402,22 @@ static int run_run(int argc, char **argv)
     free(specs);
     free(pooled);
     free(labels);
+    int64_t n_open = 0; /* task runs of this run left unfinished (a resume that selected fewer tasks) */
     if (rc == GE_OK)
+        rc = store_count_unfinished_task_runs(st, run_id, &n_open, &err);
+    if (rc == GE_OK && n_open > 0) {
+        fprintf(stderr, "glam-eval run: run %lld still has %lld unfinished task run%s that this command did not "
+                "select; it stays interrupted: resume it with its original --tasks and --shots\n", (long long)run_id,
+                (long long)n_open, n_open == 1 ? "" : "s");
+        rc = store_set_run_status(st, run_id, STORE_RUN_INTERRUPTED, clock_iso8601_now(now), &err);
+    } else if (rc == GE_OK) {
         rc = store_set_run_status(st, run_id, STORE_RUN_FINISHED, clock_iso8601_now(now), &err);
-    else if (run_id)
+    } else if (run_id && resume_id && !work_started) { /* a refused resume changes nothing */
+        store_set_run_status(st, run_id, prior_status, prior_finished_at, NULL);
+    } else if (run_id) {
         store_set_run_status(st, run_id, stop_requested ? STORE_RUN_INTERRUPTED : STORE_RUN_FAILED,
                              clock_iso8601_now(now), NULL);
+    }
     if (rc == GE_OK)
         print_table(rows, n_rows, settings, n_settings, shard_index, shard_count);
 out:
@@ -405,6 +427,7 @@ out:
     backend_options_release(&bo);
     free(args);
     free(rows);
+    free(prior_finished_at);
     if (rc && stop_requested && run_id) {
         fprintf(stderr, "glam-eval run: interrupted; everything answered so far is stored. Resume with: glam-eval "
                         "run --resume %lld (same options)\n", (long long)run_id);

@@ -7,6 +7,7 @@
 
 #include "harness/cli.h"
 #include "harness/fileio.h"
+#include "harness/sha256.h"
 #include "harness/xalloc.h"
 #include "model/backend_open.h"
 
@@ -172,6 +173,31 @@ backend_count_fn backend_count_tokens(const struct model *m)
 int64_t backend_max_length(const struct model *m)
 {
     return endpoint_is(m) ? endpoint_max_length(m) : runtime_max_length(m);
+}
+
+void backend_settings_identity(const struct backend_options *o, struct model_info *info)
+{
+    if (o->rt.bos == RUNTIME_BOS_AUTO && o->rt.max_length == 0)
+        return;
+    char settings[96] = "";
+    size_t n = 0;
+    if (o->rt.bos != RUNTIME_BOS_AUTO)
+        n += (size_t)snprintf(settings + n, sizeof settings - n, "--bos %s",
+                              o->rt.bos == RUNTIME_BOS_ALWAYS ? "always" : "never");
+    if (o->rt.max_length != 0)
+        snprintf(settings + n, sizeof settings - n, "%s--max-length %lld", n ? " " : "", (long long)o->rt.max_length);
+    struct sha256 h;
+    uint8_t d[SHA256_DIGEST_LEN];
+    sha256_init(&h);
+    sha256_update(&h, "glam-eval/model-settings/v1\n", 28);
+    sha256_update(&h, info->identity, strlen(info->identity));
+    sha256_update(&h, "\n", 1);
+    sha256_update(&h, settings, strlen(settings));
+    sha256_final(&h, d);
+    sha256_digest_hex(d, info->identity);
+    size_t len = strlen(info->name);
+    if (len + strlen(settings) + 4 < sizeof info->name)
+        snprintf(info->name + len, sizeof info->name - len, " [%s]", settings);
 }
 
 void backend_store_model(const struct model *m, const struct model_info *info, struct store_model *sm)

@@ -91,4 +91,11 @@ int64_t backend_max_length(const struct model *m);
 /* Fills the models-table description of m (strings borrowed from info and m). */
 void backend_store_model(const struct model *m, const struct model_info *info, struct store_model *sm);
 
+/* Makes info describe the model as the options make it see its input: with --bos other than auto or a --max-length,
+ * the tokens of a request can differ from the defaults', so info->identity becomes the SHA-256 of the checkpoint's
+ * identity and those settings, and info->name gets them appended ("model.gguf [--bos never --max-length 512]").
+ * A run stores that identity, so the response cache, --resume and merge never mix answers given under different
+ * settings. Without those options info is unchanged (and so are identities stored before). */
+void backend_settings_identity(const struct backend_options *o, struct model_info *info);
+
 #endif

@@ -213,6 +213,25 @@ int store_set_run_status(struct store *st, int64_t run_id, enum store_run_status
                       status == STORE_RUN_RUNNING, at, err);
 }
 
+int store_count_unfinished_task_runs(struct store *st, int64_t run_id, int64_t *n, struct ge_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    *n = 0;
+    int rc = sqlite3_prepare_v2(st->db, "SELECT count(*) FROM task_runs WHERE run_id = ?1 AND status != 'finished'",
+                                -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail(st, rc, "counting task runs", err);
+    sqlite3_bind_int64(q, 1, run_id);
+    rc = sqlite3_step(q);
+    int ret = GE_OK;
+    if (rc == SQLITE_ROW)
+        *n = sqlite3_column_int64(q, 0);
+    else
+        ret = store_fail(st, rc, "counting task runs", err);
+    sqlite3_finalize(q);
+    return ret;
+}
+
 /* ---- task runs ---------------------------------------------------------------------------------------------- */
 
 static const char SQL_TASK_FIND[] =
@@ -239,10 +258,13 @@ static int task_compare(struct store *st, sqlite3_stmt *q, const struct store_ta
         field = "metric variants";
     if (field == NULL)
         return GE_OK;
+    int variants_differ = strcmp(field, "metric variants") == 0; /* name them: seed, limit, shard, ... */
     return ge_error_set(err, GE_ERR_STATE,
-                        "%s: task run %lld (%s, %d-shot, %s) was started with different %s; a resumed run must "
-                        "not mix them (start a new run)",
-                        st->path, (long long)sqlite3_column_int64(q, 0), tr->task, tr->n_shots, tr->split, field);
+                        "%s: task run %lld (%s, %d-shot, %s) was started with different %s%s%.300s%s%.300s%s; a "
+                        "resumed run must not mix them (start a new run)",
+                        st->path, (long long)sqlite3_column_int64(q, 0), tr->task, tr->n_shots, tr->split, field,
+                        variants_differ ? " (stored " : "", variants_differ && stored_variants ? stored_variants : "",
+                        variants_differ ? ", now " : "", variants_differ ? variants : "", variants_differ ? ")" : "");
 }
 
 int store_find_task_run(struct store *st, const struct store_task_run *tr, int64_t *task_run_id,

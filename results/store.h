@@ -147,6 +147,9 @@ void store_run_info_release(struct store_run_info *info);
 int store_set_run_status(struct store *st, int64_t run_id, enum store_run_status status, const char *at,
                          struct ge_error *err);
 
+/* *n = the task runs of run_id that are not finished (running or failed). */
+int store_count_unfinished_task_runs(struct store *st, int64_t run_id, int64_t *n, struct ge_error *err);
+
 /* ---- task runs --------------------------------------------------------------------------------------------- */
 
 enum store_task_status {

@@ -124,5 +124,36 @@ ok $? "TriviaQA counts in both the one-shot and the few-shot Avg NLG"
 "$bin" run --model "$model" --tasks copa --shots 1,1 --db "$tmp/dup2.db" --data-dir "$data" >/dev/null 2>"$tmp/dup2.err"
 [ $? = 2 ] && grep -q 'shots: "1" is given twice' "$tmp/dup2.err"; ok $? "--shots 1,1 is a usage error"
 
+# --bos and --max-length are part of what answers: the response cache never serves one setting's answers to
+# another, and a resume with other settings is refused without changing the run
+set_opts="--model $model --tasks copa --shots 0 --limit 10 --max-length 512 --data-dir $data --db $tmp/set.db"
+"$bin" run $set_opts >/dev/null 2>"$tmp/set1.err"
+"$bin" run $set_opts --bos never >/dev/null 2>"$tmp/set2.err"
+grep -q "20 requests from the model, 0 cached" "$tmp/set2.err"; ok $? "--bos never is not served the default's cached answers"
+"$bin" run $set_opts >/dev/null 2>"$tmp/set3.err"
+grep -q "0 requests from the model, 20 cached" "$tmp/set3.err"; ok $? "the same settings again are served from the cache"
+"$bin" run --model "$model" --tasks copa --shots 0 --limit 10 --max-length 256 --data-dir "$data" --db "$tmp/set.db" \
+    >/dev/null 2>"$tmp/set4.err"
+grep -q "20 requests from the model, 0 cached" "$tmp/set4.err"; ok $? "another --max-length is not served them either"
+"$bin" run $set_opts --bos never --resume 1 >/dev/null 2>"$tmp/set5.err"; rc=$?
+[ $rc = 1 ] && grep -q "other --bos / --max-length settings" "$tmp/set5.err" \
+    && [ "$(sqlite3 "$tmp/set.db" "SELECT status FROM runs WHERE id = 1")" = finished ]
+ok $? "a resume with another --bos is refused and the run stays finished"
+"$bin" run $set_opts --seed 7 --resume 1 >/dev/null 2>"$tmp/set6.err"; rc=$?
+[ $rc = 1 ] && grep -q '"fewshot_seed":7' "$tmp/set6.err" && [ "$(sqlite3 "$tmp/set.db" "SELECT status FROM runs WHERE id = 1")" = finished ]
+ok $? "a resume with another --seed is refused naming the values, and the run stays finished"
+
+# a resume that selects fewer tasks than the run has leaves the run interrupted
+sub="--model $model --shots 0 --limit 6 --max-length 512 --data-dir $data --db $tmp/sub.db"
+"$bin" run $sub --tasks copa,boolq >/dev/null 2>&1
+sqlite3 "$tmp/sub.db" "UPDATE runs SET status = 'interrupted' WHERE id = 1;
+    DELETE FROM metrics WHERE task_run_id IN (SELECT id FROM task_runs WHERE task = 'boolq');
+    UPDATE task_runs SET status = 'running', finished_at = NULL WHERE task = 'boolq'"
+"$bin" run $sub --tasks copa --resume 1 >/dev/null 2>"$tmp/sub1.err"
+[ "$(sqlite3 "$tmp/sub.db" "SELECT status FROM runs")" = interrupted ] && grep -q "1 unfinished task run" "$tmp/sub1.err"
+ok $? "resuming with --tasks copa only leaves the run interrupted, saying why"
+"$bin" run $sub --tasks copa,boolq --resume 1 >/dev/null 2>&1
+[ "$(sqlite3 "$tmp/sub.db" "SELECT status FROM runs")" = finished ]; ok $? "resuming with the original --tasks finishes it"
+
 echo "1..$n"
 [ $fails -eq 0 ]

@@ -56,6 +56,10 @@ ok $? "a missing shard is refused and no output is left"
 "$bin" merge "$tmp/e2.db" "$tmp/s0.db" "$tmp/s0.db" >/dev/null 2>"$tmp/e.err"
 [ $? = 1 ] && grep -q "field args.shard: shard 0/2 is also run 1 in" "$tmp/e.err" && [ ! -e "$tmp/e2.db" ]
 ok $? "a shard present twice is refused"
+"$bin" run $opts --bos never --shard 1/2 --db "$tmp/s1n.db" >/dev/null 2>&1
+"$bin" merge "$tmp/e4.db" "$tmp/s0.db" "$tmp/s1n.db" >/dev/null 2>"$tmp/e.err"
+[ $? = 1 ] && grep -q "field model: identity" "$tmp/e.err" && [ ! -e "$tmp/e4.db" ]
+ok $? "shards run with different --bos are refused (the settings are part of the model's identity)"
 if "$bin" init --preset 0.1B --scale 0.02 --out "$tmp/other" >/dev/null 2>&1; then
     "$bin" run --model "$tmp/other" --tasks arc_easy --shots 0 --limit 4 --data-dir "$data" --shard 1/2 \
         --db "$tmp/o1.db" >/dev/null 2>&1
