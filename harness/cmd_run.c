@@ -88,6 +88,7 @@ static int parse_shard(const char *text, size_t *index, size_t *count, struct ge
 struct run_row {
     const struct task *task;
     int shots;         /* actual K */
+    int scored;        /* 1 once its metrics are computed (print_table shows only those) */
     unsigned settings; /* bit s: the row fills shot setting s (two when "few" is the task's K and also asked for
                           as a number, e.g. 1,few on TriviaQA: one task run serves both) */
     struct evaluate_result res;
@@ -101,6 +102,8 @@ static void print_table(const struct run_row *rows, size_t n_rows, const int *se
                "with 'glam-eval merge'\n", shard_index, shard_count);
     printf("\n%-14s %6s %-14s %10s %9s %7s %7s\n", "task", "shots", "metric", "value", "stderr", "n", "failed");
     for (size_t i = 0; i < n_rows; i++) {
+        if (!rows[i].scored)
+            continue;
         if (rows[i].res.n == 0 && rows[i].res.n_failed == 0) { /* only a shard can be empty (evaluate.c) */
             printf("%-14s %6d (no documents in this shard)\n", rows[i].task->name, rows[i].shots);
             continue;
@@ -119,7 +122,7 @@ static void print_table(const struct run_row *rows, size_t n_rows, const int *se
         for (size_t k = 0; k < n_report_rows; k++)
             values[k] = NAN;
         for (size_t i = 0; i < n_rows; i++)
-            if (rows[i].settings & (1u << s))
+            if (rows[i].scored && (rows[i].settings & (1u << s)))
                 for (size_t m = 0; m < rows[i].res.n_all; m++) {
                     long k = report_row_find(rows[i].task->name, rows[i].res.all_names[m]);
                     if (k >= 0)
@@ -380,15 +383,25 @@ static int run_run(int argc, char **argv)
         work_started = 1;
         rc = runloop_execute_pool(st, info.identity, &m, &loop, pooled, n_specs, &err);
     }
+    size_t n_unscorable = 0; /* task runs where no document could be scored: the others still finish */
+    char first_unscorable[GE_ERROR_MSG_CAP] = "";
     for (size_t i = 0; i < n_specs && rc == GE_OK; i++) {
         struct run_row *row = &rows[i];
         size_t n_fewer = row->res.n_fewer_shots;
         rc = evaluate_finish(st, pooled[i].task_run_id, &specs[i], &row->res, &err);
+        if (rc != GE_OK && row->res.n == 0 && row->res.n_failed > 0) { /* every document failed (e.g. too long) */
+            fprintf(stderr, "glam-eval run: %s\n", err.msg);
+            if (n_unscorable++ == 0)
+                snprintf(first_unscorable, sizeof first_unscorable, "%s", err.msg);
+            rc = store_set_task_status(st, pooled[i].task_run_id, STORE_TASK_FAILED, clock_iso8601_now(now), &err);
+            continue;
+        }
         row->res.n_fewer_shots = n_fewer;
         row->res.n_from_model = pooled[i].stats.n_from_model;
         row->res.n_from_cache = pooled[i].stats.n_from_cache;
         if (rc == GE_OK) {
             n_rows++;
+            row->scored = 1;
             fprintf(stderr, "glam-eval: %s %d-shot: %s = %.4f (n=%zu, %zu not scored; %llu requests from the "
                     "model, %llu cached; %zu prompts dropped shots to fit the window)\n", row->task->name,
                     row->shots, row->res.metric, row->res.value, row->res.n, row->res.n_failed,
@@ -403,6 +416,11 @@ static int run_run(int argc, char **argv)
     free(pooled);
     free(labels);
     int64_t n_open = 0; /* task runs of this run left unfinished (a resume that selected fewer tasks) */
+    if (rc == GE_OK && n_unscorable > 0) { /* the scored tasks are stored and shown; the run is failed */
+        print_table(rows, n_specs, settings, n_settings, shard_index, shard_count);
+        rc = ge_error_set(&err, GE_ERR_STATE, "%zu task run%s had no document that could be scored, the first: %s",
+                          n_unscorable, n_unscorable == 1 ? "" : "s", first_unscorable);
+    }
     if (rc == GE_OK)
         rc = store_count_unfinished_task_runs(st, run_id, &n_open, &err);
     if (rc == GE_OK && n_open > 0) {
@@ -419,7 +437,7 @@ static int run_run(int argc, char **argv)
                              clock_iso8601_now(now), NULL);
     }
     if (rc == GE_OK)
-        print_table(rows, n_rows, settings, n_settings, shard_index, shard_count);
+        print_table(rows, n_specs, settings, n_settings, shard_index, shard_count);
 out:
     if (have_model)
         m.ops->free(m.self);

@@ -42,7 +42,7 @@ ok $? "md: GLaM's rows; a run's Avg NLU over 3 of 21 tasks (ARC-e, BoolQ, COPA) 
 grep -q "^| GSM8K | em |" "$tmp/report.md" && [ "$(grep -n '^| GSM8K' "$tmp/report.md" | cut -d: -f1)" -gt \
     "$(grep -n 'Avg (all 30)' "$tmp/report.md" | head -1 | cut -d: -f1)" ]
 ok $? "md: GSM8K comes after the averages"
-grep -q "| stories260K.gguf (run 1)<br>few-shot |" "$tmp/report.md" && grep -q "(k=16)" "$tmp/report.md"
+grep -qF "| stories260K.gguf [--max-length 512] (run 1)<br>few-shot |" "$tmp/report.md" && grep -q "(k=16)" "$tmp/report.md"
 ok $? "md: a few-shot column per run, cells with GLaM's K (ARC-e 16)"
 v=$(sqlite3 "$db" "SELECT printf('%.2f', 100 * m.value) FROM metrics m JOIN task_runs t ON t.id = m.task_run_id
     WHERE t.run_id = 1 AND t.task = 'boolq' AND t.n_shots = 0 AND m.metric = 'acc'")

@@ -155,5 +155,13 @@ ok $? "resuming with --tasks copa only leaves the run interrupted, saying why"
 "$bin" run $sub --tasks copa,boolq --resume 1 >/dev/null 2>&1
 [ "$(sqlite3 "$tmp/sub.db" "SELECT status FROM runs")" = finished ]; ok $? "resuming with the original --tasks finishes it"
 
+# a task no document of which can be scored (COPA's continuations are longer than a 4-token window) fails alone:
+# the other tasks finish and are shown, the run is failed and says which
+"$bin" run --model "$model" --tasks boolq,copa --shots 0 --limit 4 --max-length 4 --data-dir "$data" \
+    --db "$tmp/unsc.db" >"$tmp/unsc.out" 2>"$tmp/unsc.err"; rc=$?
+[ $rc = 1 ] && grep -q "^boolq  *0 acc" "$tmp/unsc.out" && grep -q "1 task run had no document that could be scored, the first: copa" "$tmp/unsc.err" \
+    && [ "$(sqlite3 "$tmp/unsc.db" "SELECT group_concat(task || ':' || status, ' ') FROM (SELECT * FROM task_runs ORDER BY task)")" = "boolq:finished copa:failed" ]
+ok $? "a task with no scorable document fails alone; the others finish and are printed"
+
 echo "1..$n"
 [ $fails -eq 0 ]
