@@ -20,13 +20,13 @@
 int qa_em_score(const char *pred, const char *const *golds, size_t n_golds, double *em, struct ge_error *err)
 {
     double f1;
-    return squad_score_question(SQUAD_V2_0, pred, golds, n_golds, em, &f1, err);
+    return squad_score_question(SQUAD_OPEN_QA, pred, golds, n_golds, em, &f1, err);
 }
 
 int qa_f1_score(const char *pred, const char *const *golds, size_t n_golds, double *f1, struct ge_error *err)
 {
     double em;
-    return squad_score_question(SQUAD_V2_0, pred, golds, n_golds, &em, f1, err);
+    return squad_score_question(SQUAD_OPEN_QA, pred, golds, n_golds, &em, f1, err);
 }
 
 /* ---- dataset ----------------------------------------------------------------------------------------------- */
@@ -43,6 +43,8 @@ struct qa_data {
     char answer_field[FIELD_CAP]; /* the gold answer path, "" until chosen (caller's or auto-detected) */
     char id_field[FIELD_CAP];   /* the id field, "" = line numbers; chosen with the first record */
     int chosen;                 /* 1 once the fields are fixed */
+    int squad_form;             /* 1 when a record's golds are an object with a "text" array (SQuAD v2's shape):
+                                   scored with SQuAD v2.0's rules, golds normalising to nothing dropped */
 };
 
 static void free_golds(char **g, size_t n)
@@ -117,6 +119,11 @@ static int choose_fields(struct qa_data *d, const cJSON *rec, const char *id_fie
             return ge_error_set(err, GE_ERR_FORMAT,
                                 "no gold answers found (tried answers, answer.aliases, answer.normalized_aliases, "
                                 "answer); name the field with --answer-field");
+        if (strncmp(d->answer_field, "answer.", 7) == 0) /* TriviaQA's aliases: its scorer normalises otherwise */
+            return ge_error_set(err, GE_ERR_USAGE,
+                                "this is TriviaQA data (%s): score it with 'glam-eval score triviaqa', which uses "
+                                "TriviaQA's own normalisation (punctuation becomes a space); --answer-field %s "
+                                "scores it with SQuAD's instead", d->answer_field, d->answer_field);
     }
     if (id_field != NULL) {
         snprintf(d->id_field, sizeof d->id_field, "%s", id_field);
@@ -153,6 +160,7 @@ static int record_fn(void *ctx, const cJSON *rec, size_t line_no, struct ge_erro
     if (v == NULL)
         return ge_error_set(err, GE_ERR_FORMAT, "missing field \"%s\"", d->answer_field);
     const cJSON *list = gold_list(v, &single);
+    d->squad_form |= cJSON_IsObject(v);
     if (list == NULL)
         return ge_error_set(err, GE_ERR_FORMAT,
                             "field \"%s\" is not a string, an array of strings or an object with a \"text\" array",
@@ -276,8 +284,10 @@ int qa_score_files(const char *metric, const char *dataset_path, const char *pre
             continue; /* scores 0 */
         }
         const char *const *golds = (const char *const *)d.golds[i];
-        rc = use_f1 ? qa_f1_score(p.text[k], golds, d.n_golds[i], &scores[i], err)
-                    : qa_em_score(p.text[k], golds, d.n_golds[i], &scores[i], err);
+        double em, f1;
+        rc = squad_score_question(d.squad_form ? SQUAD_V2_0 : SQUAD_OPEN_QA, p.text[k], golds, d.n_golds[i], &em,
+                                  &f1, err);
+        scores[i] = use_f1 ? f1 : em;
         if (rc) {
             ge_error_prefix(err, "%s: line %zu: ", dataset_path, d.line[i]);
             goto out;

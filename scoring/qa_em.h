@@ -6,11 +6,14 @@
  * gold answer after normalisation; neither paper gives the normaliser, so we use SQuAD's (squad_normalize:
  * lowercase, drop ASCII punctuation, drop a/an/the, collapse whitespace), the de-facto standard for these sets
  * (DPR's reader evaluation, facebookresearch/DPR dpr/data/qa_validation.py exact_match_score, uses the same
- * function for NQ-open, TriviaQA and WebQuestions). Per question we apply the SQuAD v2.0 rules
- * (squad_score_question with SQUAD_V2_0): golds that normalise to nothing are dropped and a question without
- * golds has the single gold "" — so the same scorer handles SQuAD v2's unanswerable questions; for NQ-open and
- * WebQuestions (never empty) it is plain "normalised prediction equals some normalised gold". F1 is SQuAD's
- * token F1, max over golds.
+ * function for NQ-open, TriviaQA and WebQuestions). Per question, DPR's rule (squad_score_question with
+ * SQUAD_OPEN_QA): the normalised prediction equals some normalised gold, every gold counted — a gold that normalises
+ * to nothing (NQ-open has "A+", "*", ")", "---") is matched by a prediction that does too, where SQuAD v2.0's rule
+ * would drop it and score the right answer 0; a question without golds has the single gold "". F1 is SQuAD's token
+ * F1, max over golds. The file scorer uses SQuAD v2.0's own rules (golds normalising to nothing dropped) when the
+ * golds come in SQuAD v2's shape, an object with a "text" array, so `score em` on squad_v2 data agrees with
+ * evaluate-v2.0.py. TriviaQA data is refused by the file scorer when its aliases are found by auto-detection:
+ * TriviaQA's official normaliser differs (punctuation becomes a space), and `score triviaqa` implements it.
  *
  * How this differs from lm-evaluation-harness (checked at 4e7e0d47f33bc71070c1d38394bafbb52b117163):
  *   - nq_open: generate_until ["\n", ".", ","], strip, then exact_match with ignore_case, ignore_punctuation and

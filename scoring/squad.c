@@ -25,7 +25,7 @@ int squad_score_question(enum squad_version version, const char *pred, const cha
     struct strbuf pred_norm, gold_norm;
     struct token_list pred_toks = {0}, gold_toks = {0};
     int rc = GE_OK;
-    int empty_rule = version == SQUAD_V2_0;
+    int empty_rule = version == SQUAD_V2_0 || version == SQUAD_OPEN_QA;
     *em = 0.0;
     *f1 = 0.0;
     if (version == SQUAD_V1_1 && n_golds == 0)

@@ -43,7 +43,11 @@
 
 enum squad_version {
     SQUAD_V1_1 = 1,
-    SQUAD_V2_0 = 2
+    SQUAD_V2_0 = 2,
+    SQUAD_OPEN_QA = 3 /* open-domain QA as DPR scores it (qa_validation.py exact_match_score): SQuAD's normaliser,
+                         max over every gold, none dropped (an answer "A+" normalises to nothing and is still
+                         matched by a prediction that does); no golds at all: v2.0's rule; F1 with v2.0's rule for
+                         empty token lists */
 };
 
 #define SQUAD_FILE_LIMIT ((size_t)1 << 30) /* 1 GiB per dataset file */

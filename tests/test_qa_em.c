@@ -119,6 +119,8 @@ static void test_errors(void)
                  "explicit answer field absent");
     expect_error("em", ds, "", NULL, "qid", GE_ERR_FORMAT, "line 1: missing field \"qid\"", "explicit id field absent");
     expect_error("em", "\n", "", NULL, NULL, GE_ERR_FORMAT, "no questions", "empty dataset");
+    expect_error("em", "{\"answer\": {\"aliases\": [\"x\"]}}\n", "", NULL, NULL, GE_ERR_USAGE,
+                 "score it with 'glam-eval score triviaqa'", "TriviaQA data found by auto-detection");
 }
 
 /* One question: the mean is defined, the sample standard deviation is not, so stderr is null. */
@@ -176,8 +178,9 @@ static const cJSON *shared_golds(const cJSON *rec, const char *a, const char *b)
     return b ? cJSON_GetObjectItem(v, b) : v;
 }
 
+/* answer_field: as `score --answer-field` (NULL = auto-detect). */
 static void test_shared(const cJSON *exp, const char *task, const char *split, const char *a, const char *b,
-                        int has_id)
+                        int has_id, const char *answer_field)
 {
     const char *shared = tap_shared_dir();
     char dpath[1024], rel[128];
@@ -234,7 +237,7 @@ static void test_shared(const cJSON *exp, const char *task, const char *split, c
             struct strbuf out;
             struct ge_error err;
             strbuf_init(&out, 0);
-            int rc = qa_score_files(m ? "f1" : "em", dpath, ppath, NULL, NULL, &out, &err);
+            int rc = qa_score_files(m ? "f1" : "em", dpath, ppath, answer_field, NULL, &out, &err);
             if (tap_is_int(rc, GE_OK, "qa shared: %s %s scores", task, m ? "f1" : "em"))
                 qa_test_check_report(strbuf_str(&out), report_want, 1e-12, key);
             else
@@ -263,10 +266,10 @@ int main(void)
             snprintf(key, sizeof key, "custom_%s", m ? "f1" : "em");
             run_small(exp, key, "qa_em_small_custom.jsonl", "qa_em_small_custom_preds.jsonl", "gold.best", "meta.qid");
         }
-        test_shared(exp, "nq_open", "validation", "answer", NULL, 0);
-        test_shared(exp, "webqs", "test", "answers", NULL, 0);
-        test_shared(exp, "triviaqa", "validation", "answer", "aliases", 0);
-        test_shared(exp, "squad_v2", "validation", "answers", "text", 1);
+        test_shared(exp, "nq_open", "validation", "answer", NULL, 0, NULL);
+        test_shared(exp, "webqs", "test", "answers", NULL, 0, NULL);
+        test_shared(exp, "triviaqa", "validation", "answer", "aliases", 0, "answer.aliases");
+        test_shared(exp, "squad_v2", "validation", "answers", "text", 1, NULL);
     }
     test_single();
     test_errors();

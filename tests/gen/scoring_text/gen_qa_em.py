@@ -1,9 +1,19 @@
-"""qa_em test tables and files for glam-eval. Per-question values: the official SQuAD v2.0 functions
-(get_raw_scores); file values: those per-question values averaged, with lm-evaluation-harness's mean_stderr formula."""
+"""qa_em test tables and files for glam-eval. Per-question values: the official SQuAD v2.0 functions, applied as
+DPR's open-domain rule (max of compute_exact / compute_f1 over every gold, none dropped; no gold: [""]) for
+qa_em_score and the file scorer, and as get_raw_scores itself (golds normalising to nothing dropped) for files with
+golds in SQuAD v2's {"text": [...]} shape; file values: those per-question values averaged, with
+lm-evaluation-harness's mean_stderr formula."""
 import collections, json, math, os, re, string, sys
 from common import load, sha256, fnv1a64, EV2, OUT, SHARED, PY
 ev2 = load("ev2", EV2)
 SHARED = SHARED + "/data"
+
+def per_question_open(items):
+    """items: list of (qid, pred, golds) -> {qid: (em, f1)}: DPR's rule (qa_validation.py exact_match_score is
+    normalize_answer(pred) == normalize_answer(gold), max over all golds) with the official compute_exact and
+    compute_f1; a question without golds has the gold "" as in SQuAD v2.0."""
+    return {q: (float(max(ev2.compute_exact(g, p) for g in (golds or [""]))),
+                float(max(ev2.compute_f1(g, p) for g in (golds or [""])))) for q, p, golds in items}
 
 def per_question(items):
     """items: list of (qid, pred, golds) -> {qid: (em, f1)} via the official get_raw_scores."""
@@ -58,16 +68,19 @@ for cid, p, g in [
  ("ideographic-space", "New\u3000York", ["New York"]),
  ("f1-partial", "New York City", ["New York"]),
  ("f1-best-of-golds", "the red onion soup", ["onion", "red onion"]),
+ ("nq-gold-normalises-to-nothing", "A+", ["A+", "AB+"]),
+ ("nq-other-gold-than-nothing", "AB+", ["A+", "AB+"]),
+ ("nq-wrong-vs-nothing-gold", "B", ["*"]),
 ]:
     add(cid, p, g)
 with open(OUT + "/qa_em_cases.jsonl", "w", encoding="utf-8") as f:
     f.write("# qa_em_cases.jsonl — per-question cases for qa_em_score / qa_f1_score (scoring/qa_em.h): id, pred, golds, em, f1.\n")
     f.write("# Lines starting with '#' are comments. Inputs written for this table (generator:\n")
-    f.write("# tests/gen/scoring_text/gen_qa_em.py). Expected values: get_raw_scores() of the official SQuAD v2.0\n")
-    f.write("# evaluate-v2.0.py (SQuAD-explorer@eee5fdbf, sha256 %s), CPython %s,\n" % (sha256(EV2), PY))
-    f.write("# run on a dataset holding every row as a question. lm_eval_em: lm-evaluation-harness@4e7e0d47 nq_open's\n")
+    f.write("# tests/gen/scoring_text/gen_qa_em.py). Expected values: DPR's open-domain rule, max over every gold of\n")
+    f.write("# compute_exact / compute_f1 of the official SQuAD v2.0 evaluate-v2.0.py (SQuAD-explorer@eee5fdbf, sha256\n")
+    f.write("# %s), CPython %s; no gold: the gold \"\". lm_eval_em: lm-evaluation-harness@4e7e0d47 nq_open's\n" % (sha256(EV2), PY))
     f.write("# exact_match (strip, regexes_to_ignore, ignore_case, ignore_punctuation; max over golds), for reference only.\n")
-    pq = per_question(rows)
+    pq = per_question_open(rows)
     n_diff = 0
     for cid, p, g in rows:
         em, f1 = pq[cid]
@@ -92,12 +105,13 @@ def golds_of(v):
     return list(v)
 def score_file(records, answer_field, id_of, preds, metric):
     items, ids = [], []
+    squad_form = any(isinstance(get_path(r, answer_field), dict) for r in records)
     for i, r in enumerate(records):
         q = id_of(i, r)
         ids.append(q)
         if q in preds:
             items.append((q, preds[q], golds_of(get_path(r, answer_field))))
-    pq = per_question(items)
+    pq = per_question(items) if squad_form else per_question_open(items)
     per = [pq[q][0 if metric == "em" else 1] if q in pq else 0.0 for q in ids]
     rep = collections.OrderedDict([("metric", metric), ("score", lm_mean(per)), ("stderr", lm_stderr(per)),
                                    ("n", len(per)), ("missing", sum(1 for q in ids if q not in preds))])
@@ -113,8 +127,9 @@ def predict(qid, golds):
     return None
 
 exp = collections.OrderedDict()
-exp["_comment"] = ("Expected reports for tests/test_qa_em.c: per-question EM/F1 from get_raw_scores() of the official "
-    "evaluate-v2.0.py (sha256 %s, CPython %s), a question without a prediction scored 0, score = sum/len, stderr = "
+exp["_comment"] = ("Expected reports for tests/test_qa_em.c: per-question EM/F1 from the official evaluate-v2.0.py "
+    "(sha256 %s, CPython %s): get_raw_scores() for golds in SQuAD v2's {\"text\": [...]} shape (squad_*), else DPR's rule "
+    "(max of compute_exact / compute_f1 over every gold); a question without a prediction scored 0, score = sum/len, stderr = "
     "lm-evaluation-harness's mean_stderr (sample_stddev/sqrt(n)). Inputs: the qa_em_small_* files (written for glam-eval) "
     "and, for the shared_* entries, ../shared/data files with the deterministic predictions of make_prediction() "
     "(FNV-1a of the id picks one of five forms, one of them 'no prediction'); ids are the 0-based line numbers except "
