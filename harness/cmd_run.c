@@ -15,6 +15,7 @@
 #include "harness/clock.h"
 #include "harness/commands.h"
 #include "harness/evaluate.h"
+#include "harness/fileio.h"
 #include "harness/xalloc.h"
 #include "model/backend_open.h"
 #include "model/runtime.h"
@@ -263,6 +264,11 @@ static int run_run(int argc, char **argv)
     const char *data_dir = dataset_dir(data_opt);
     const char *db_path = cli_db_path(db_opt);
 
+    if (resume_id && !file_exists(db_path)) { /* never create an empty database to resume from */
+        rc = ge_error_set(&err, GE_ERR_NOTFOUND, "%s: no such database to resume run %llu from", db_path,
+                          (unsigned long long)resume_id);
+        goto out;
+    }
     rc = store_open(db_path, STORE_MODE_WRITE, 0, &st, &err);
     if (rc)
         goto out;
@@ -358,6 +364,12 @@ static int run_run(int argc, char **argv)
             if (same < n_specs) { /* this K is already evaluated for the task: the same task run fills both */
                 rows[same].settings |= 1u << s;
                 continue;
+            }
+            size_t pool_max = pool->n_docs - (pool == &evals[t] && pool->n_docs > 0); /* never the document itself */
+            if ((size_t)k > pool_max) {
+                rc = ge_error_set(&err, GE_ERR_USAGE, "%s: %d shots asked for, but its few-shot examples (the %s "
+                                  "split, %s) are only %zu", task->name, k, task->fewshot_split, pool->path, pool_max);
+                break;
             }
             struct evaluate_spec *spec = &specs[n_specs];
             *spec = (struct evaluate_spec){.task = task, .eval = &evals[t], .pool = pool, .n_shots = k,
@@ -471,7 +483,10 @@ const struct command cmd_run = {
              "reads. Few-shot examples depend only on (seed, task, document id).\n"
              "A run stopped for any reason (Ctrl-C, kill -9) resumes with --resume RUN_ID and the same options:\n"
              "finished requests are never asked again, and the results equal an uninterrupted run's.\n"
-             "  --limit N        evaluate the first N documents of each task\n"
+             "  --limit N        evaluate the first N documents of each task (default, and 0: all of them)\n"
+             "  --max-length N   context window in tokens (default: the model's, at most 4096); with --bos\n"
+             "                   always|never (default auto: as the tokenizer says) part of the stored model\n"
+             "                   identity, so runs with other settings never share cached answers\n"
              "  --skip-missing   skip tasks whose data is absent (default: an error naming the expected file)\n"
              "  --strict         a malformed dataset record is an error (default: reported with file and line,\n"
              "                   skipped, and counted in the task run's metric_variants as skipped_records)\n"

@@ -126,8 +126,9 @@ int backend_parse_option(struct backend_options *o, int code, const char *arg, s
         return GE_OK;
     }
     case BACKEND_OPT_MAX_LENGTH:
-        if (cli_parse_u64(arg, "--max-length", &v, err) || v > INT64_MAX)
-            return ge_error_set(err, GE_ERR_USAGE, "--max-length: \"%s\" is not a token count", arg);
+        if (cli_parse_u64(arg, "--max-length", &v, err) || v == 0 || v > INT64_MAX)
+            return ge_error_set(err, GE_ERR_USAGE, "--max-length: \"%s\" is not a token count (1 or more; leave "
+                                "the option out for the model's own window)", arg);
         o->rt.max_length = (int64_t)v;
         return GE_OK;
     case BACKEND_OPT_BOS:

@@ -475,9 +475,22 @@ int weights_open(const char *path, struct weights **out, struct ge_error *err)
     size_t n = strlen(path);
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
         return weights_open_hf_dir(path, out, err);
-    if (n >= 5 && strcmp(path + n - 5, ".gguf") == 0)
+    /* the format by magic number, so a file of another kind is named as such, not misread: GGUF starts "GGUF";
+       safetensors with a little-endian u64 header length and then the JSON header's '{' */
+    unsigned char head[9] = {0};
+    FILE *f = fopen(path, "rb");
+    size_t got = f ? fread(head, 1, sizeof head, f) : 0;
+    if (f)
+        fclose(f);
+    if (got >= 4 && memcmp(head, "GGUF", 4) == 0)
         return weights_open_gguf(path, out, err);
-    return weights_open_safetensors(path, out, err);
+    if ((n >= 5 && strcmp(path + n - 5, ".gguf") == 0) || f == NULL)
+        return weights_open_gguf(path, out, err); /* its own message: missing file, bad magic */
+    if ((n >= 12 && strcmp(path + n - 12, ".safetensors") == 0) || (got == 9 && head[8] == '{'))
+        return weights_open_safetensors(path, out, err); /* (its own message for a damaged .safetensors) */
+    return ge_error_set(err, GE_ERR_FORMAT, "%s: not a checkpoint this program reads: expected a GGUF file, a "
+                        ".safetensors file or a Hugging Face model directory (a llama2.c .bin file is not read: "
+                        "convert it to GGUF, e.g. with llama.cpp's convert-llama2c-to-ggml)", path);
 }
 
 void weights_free(struct weights *w)

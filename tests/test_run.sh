@@ -163,5 +163,20 @@ ok $? "resuming with --tasks copa only leaves the run interrupted, saying why"
     && [ "$(sqlite3 "$tmp/unsc.db" "SELECT group_concat(task || ':' || status, ' ') FROM (SELECT * FROM task_runs ORDER BY task)")" = "boolq:finished copa:failed" ]
 ok $? "a task with no scorable document fails alone; the others finish and are printed"
 
+"$bin" run --model "$model" --tasks copa --shots 100 --limit 2 --data-dir "$data" --db "$tmp/k100.db" >/dev/null 2>"$tmp/k100.err"
+[ $? != 0 ] && grep -q "copa: 100 shots asked for, but its few-shot examples (the train split, .*) are only 32" "$tmp/k100.err"
+ok $? "more shots than the few-shot split holds is refused, naming the split and its size"
+"$bin" run --model "$model" --tasks copa --shots 0 --resume 1 --db "$tmp/none.db" >/dev/null 2>"$tmp/none.err"
+[ $? != 0 ] && grep -q "no such database to resume run 1 from" "$tmp/none.err" && [ ! -e "$tmp/none.db" ]
+ok $? "--resume with a database that does not exist is refused and creates none"
+bin_ckpt="$shared/models/stories260K/stories260K.bin"
+if [ -f "$bin_ckpt" ]; then
+    "$bin" inspect "$bin_ckpt" >/dev/null 2>"$tmp/bin.err"
+    [ $? != 0 ] && grep -q "not a checkpoint this program reads: expected a GGUF file" "$tmp/bin.err"
+    ok $? "a llama2.c .bin checkpoint is named as unsupported, not misread as safetensors"
+else
+    n=$((n + 1)); echo "ok $n # SKIP $bin_ckpt is absent"
+fi
+
 echo "1..$n"
 [ $fails -eq 0 ]
