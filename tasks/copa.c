@@ -100,7 +100,8 @@ const struct task task_copa = {
     .glam_shots = 16,
     .fewshot_sep = "\n\n",
     .primary_metric = "acc",
-    .prompt_source = "GPT-3 Appendix G (COPA); lm-evaluation-harness super_glue/copa/default.yaml + utils.py",
+    .prompt_source = "GPT-3 Appendix G (COPA); lm-evaluation-harness super_glue/copa/default.yaml + utils.py, one "
+                     "space before the option as v0.3 (v0.4 adds its target delimiter to the option's own space: two)",
     .load = copa_load,
     .sources = copa_sources,
 };

@@ -221,7 +221,8 @@ const struct task task_drop = {
     .glam_shots = 2,
     .fewshot_sep = "\n\n",
     .primary_metric = "f1",
-    .prompt_source = "GPT-3 Appendix G (DROP); multi-span target as lm-eval drop doc_to_target",
+    .prompt_source = "GPT-3 Appendix G (DROP); passage, question and \", \"-joined multi-span target as lm-eval v0.3 "
+                     "drop.py (v0.4.12's template joins the answer object's keys instead, a bug)",
     .until = {"\n", NULL},
     .max_gen_tokens = 32,
     .load = drop_load,

@@ -75,7 +75,8 @@ const struct task task_lambada = {
     .glam_shots = 9,
     .fewshot_sep = "\n\n",
     .primary_metric = "em",
-    .prompt_source = "GPT-3 §3.1.2 (plain format); last-word split as lm-eval lambada_openai",
+    .prompt_source = "GPT-3 §3.1.2 (plain format); last-word split as lm-eval lambada_openai; one space before a "
+                     "few-shot example's last word (lm-eval v0.4 writes two)",
     .until = {"\n", NULL},
     .max_gen_tokens = 8,
     .load = lambada_load,

@@ -33,7 +33,8 @@ const struct task task_nq_open = {
     .glam_shots = 64,
     .fewshot_sep = "\n\n",
     .primary_metric = "em",
-    .prompt_source = "GPT-3 Appendix G (Natural Questions); \"?\" as lm-eval nq_open",
+    .prompt_source = "GPT-3 Appendix G (Natural Questions); \"?\" as lm-eval nq_open (lm-eval v0.4 also puts "
+                     "\"Answer these questions:\\n\\n\" first and joins examples with one \"\\n\")",
     .until = {"\n", NULL},
     .max_gen_tokens = 32,
     .load = nq_open_load,

@@ -9,9 +9,12 @@
  *   few-shot      train
  *   prompt        GPT-3 Appendix G (RACE figure: article, the earlier questions of the article with their
  *                 answers, then the question), strings as lm-evaluation-harness race (utils doc_to_text:
- *                 "Article: ...\n\n", "Question: ...\nAnswer: ...\n"). lm-eval's special case for fill-in
- *                 questions ending "  _  ." (which appends the question's last five characters, a known slip) is
- *                 not reproduced: every question is rendered "Question: {q}\nAnswer:".
+ *                 "Article: ...\n\n", "Question: ...\nAnswer: ...\n"), with two differences: lm-eval appends
+ *                 the scored (last) question bare, without "Question:" and "Answer:" (v0.3 race.py and v0.4
+ *                 preprocess_race.py alike), where we write it like the earlier ones, "Question: {q}\nAnswer:"
+ *                 (GPT-3's figure labels it; the unconditional context "Answer:" needs the label); and lm-eval's
+ *                 special case for fill-in questions ending "  _  ." (v0.3 appends the question's last five
+ *                 characters, v0.4 all but them: slips either way) is not reproduced.
  *   metric        acc_uncond (primary: GPT-3's normalisation by the unconditional probability given "Answer:"),
  *                 acc, acc_norm as well.
  *   id            "<line>_<question number>" (the schema has no id). */
@@ -49,7 +52,9 @@ const struct task task_race_middle = {
     .glam_shots = 8,
     .fewshot_sep = "\n\n",
     .primary_metric = "acc_uncond",
-    .prompt_source = "GPT-3 Appendix G (RACE); lm-evaluation-harness race utils.py doc_to_text",
+    .prompt_source = "GPT-3 Appendix G (RACE); strings from lm-evaluation-harness race utils.py doc_to_text, except: "
+                     "the scored question is written \"Question: {q}\\nAnswer:\" too (lm-eval appends it bare), and "
+                     "every question of an article is scored (lm-eval scores the last)",
     .load_multi = race_middle_load_multi,
     .sources = race_middle_sources,
 };

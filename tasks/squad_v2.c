@@ -106,7 +106,8 @@ const struct task task_squad_v2 = {
     .glam_shots = 10,
     .fewshot_sep = "\n\n",
     .primary_metric = "f1",
-    .prompt_source = "lm-eval squadv2 task.py doc_to_text/doc_to_target (GPT-3 Appendix G SQuADv2 format)",
+    .prompt_source = "lm-eval squadv2 task.py doc_to_text/doc_to_target (GPT-3 Appendix G SQuADv2 format); one space "
+                     "after \"Answer:\" in few-shot examples as v0.3 (v0.4 writes two)",
     .until = {"\n", NULL},
     .max_gen_tokens = 32,
     .load = squad_v2_load,
