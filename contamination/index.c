@@ -126,17 +126,27 @@ static void table_put(struct cn_index *ix, uint64_t key, uint32_t val)
     ix->table_val[s] = val;
 }
 
+/* The hashes of an entry's e->len words, read from its text (the words separated by single spaces), without
+ * allocating: the index has millions of entries. */
+static void entry_word_hashes(const struct cn_index *ix, const struct cn_entry *e, uint64_t wh[CN_MAX_N])
+{
+    const char *t = ix->text + e->text_off;
+    size_t a = 0;
+    for (unsigned k = 0; k < e->len; k++) {
+        size_t b = a;
+        while (b < e->text_len && t[b] != ' ')
+            b++;
+        wh[k] = cn_word_hash(t + a, b - a);
+        a = b + 1;
+    }
+}
+
 /* The gate bucket of an entry (of at least two words): of its last two words. */
 static uint32_t entry_gate_bucket(const struct cn_index *ix, const struct cn_entry *e)
 {
-    const char *t = ix->text + e->text_off;
-    size_t end = e->text_len, i = end;
-    while (i > 0 && t[i - 1] != ' ')
-        i--;
-    size_t j = i - 1; /* the space before the last word */
-    while (j > 0 && t[j - 1] != ' ')
-        j--;
-    return cn_gate_index(cn_word_hash(t + j, i - 1 - j), cn_word_hash(t + i, end - i), ix->gate_bits);
+    uint64_t wh[CN_MAX_N];
+    entry_word_hashes(ix, e, wh);
+    return cn_gate_index(wh[e->len - 2], wh[e->len - 1], ix->gate_bits);
 }
 
 /* The size of a filter for n keys: log2 of its bits (16 bits per key, at least 2^16). */
@@ -166,15 +176,7 @@ static void sample_finish(struct cn_index *ix)
         if (e->len != L)
             continue;
         uint64_t wh[CN_MAX_N];
-        const char *t = ix->text + e->text_off;
-        size_t a = 0;
-        for (unsigned k = 0; k < L; k++) { /* the entry's words, separated by single spaces */
-            size_t b = a;
-            while (b < e->text_len && t[b] != ' ')
-                b++;
-            wh[k] = cn_word_hash(t + a, b - a);
-            a = b + 1;
-        }
+        entry_word_hashes(ix, e, wh);
         for (unsigned off = 0; off + M <= L; off++) {
             uint64_t h = 0;
             for (unsigned k = off; k < off + M; k++)
