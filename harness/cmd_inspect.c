@@ -4,6 +4,9 @@
  * directory such as `glam-eval init --dry-run` writes, at any scale. */
 #include "config.h"
 
+#include <errno.h>
+#include <stdint.h>
+
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,10 +256,15 @@ static int tokenize_run(int argc, char **argv)
         const char *p = decode;
         while (rc == GE_OK && *p) {
             char *end;
+            errno = 0;
             long v = strtol(p, &end, 10);
             if (end == p) {
                 rc = ge_error_set(&err, GE_ERR_USAGE, "--decode: expected token ids separated by spaces, got \"%s\"",
                                   p);
+                break;
+            }
+            if (errno == ERANGE || v < INT32_MIN || v > INT32_MAX) { /* never wrapped into another id */
+                rc = ge_error_set(&err, GE_ERR_USAGE, "--decode: token id %.*s is out of range", (int)(end - p), p);
                 break;
             }
             rc = token_ids_push(&ids, (int32_t)v, &err);

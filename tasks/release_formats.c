@@ -25,6 +25,7 @@
 
 #include "harness/fileio.h"
 #include "harness/sha256.h"
+#include "harness/utf8.h"
 #include "harness/xalloc.h"
 #include "tasks/release_formats.h"
 
@@ -92,6 +93,40 @@ out:
     return rc;
 }
 
+/* Parses one line as one JSON object. NULL with *why (a static string, or why_buf) when the line is not exactly
+ * one object of well-formed JSON text: invalid UTF-8 or a raw control character (cJSON would take "A\0B" as "A"
+ * silently), text after the object, or no object at all. */
+static cJSON *line_object(const char *line, size_t len, char *why_buf, size_t cap, const char **why)
+{
+    if (!utf8_is_valid(line, len)) {
+        *why = "invalid UTF-8";
+        return NULL;
+    }
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)line[i] < 0x20 && line[i] != '\t' && line[i] != '\r') {
+            snprintf(why_buf, cap, "a raw control character (0x%02x) at byte %zu of the line", (unsigned)line[i], i);
+            *why = why_buf;
+            return NULL;
+        }
+    const char *end = NULL;
+    cJSON *rec = cJSON_ParseWithLengthOpts(line, len, &end, 0);
+    if (rec == NULL || !cJSON_IsObject(rec)) {
+        cJSON_Delete(rec);
+        *why = "not a JSON object";
+        return NULL;
+    }
+    size_t at = (size_t)(end - line);
+    while (at < len && (line[at] == ' ' || line[at] == '\t' || line[at] == '\r'))
+        at++;
+    if (at < len) {
+        cJSON_Delete(rec);
+        snprintf(why_buf, cap, "text after the JSON object (at byte %zu of the line)", at);
+        *why = why_buf;
+        return NULL;
+    }
+    return rec;
+}
+
 /* One JSON object per line: ours (passed through), ANLI's or a SuperGLUE file's (converted). Empty lines are
  * skipped but counted, so ordinals of one-row-per-line formats stay line numbers. */
 static int read_jsonl(const struct task_source *src, const char *path, const char *data, size_t len,
@@ -105,12 +140,12 @@ static int read_jsonl(const struct task_source *src, const char *path, const cha
     while (rc == GE_OK && line_iter_next(&it, &line, &line_len)) {
         if (line_len == 0)
             continue;
-        char where[RELEASE_WHERE_CAP];
+        char where[RELEASE_WHERE_CAP], why_buf[96];
         snprintf(where, sizeof where, "line %zu", it.line_no);
-        cJSON *rec = cJSON_ParseWithLength(line, line_len);
-        if (rec == NULL || !cJSON_IsObject(rec)) {
-            cJSON_Delete(rec);
-            rc = sink->malformed(sink->ctx, path, where, "not a JSON object", err);
+        const char *why = NULL;
+        cJSON *rec = line_object(line, line_len, why_buf, sizeof why_buf, &why);
+        if (rec == NULL) {
+            rc = sink->malformed(sink->ctx, path, where, why, err);
             continue;
         }
         struct ge_error conv_err;
@@ -260,10 +295,11 @@ static int read_piqa(const char *path, const char *data, size_t len, const char 
             rc = sink->malformed(sink->ctx, labels_path, where, "the label is not 0 or 1", err);
             continue;
         }
-        cJSON *rec = cJSON_ParseWithLength(line, line_len);
-        if (rec == NULL || !cJSON_IsObject(rec)) {
-            cJSON_Delete(rec);
-            rc = sink->malformed(sink->ctx, path, where, "not a JSON object", err);
+        char why_buf[96];
+        const char *why = NULL;
+        cJSON *rec = line_object(line, line_len, why_buf, sizeof why_buf, &why);
+        if (rec == NULL) {
+            rc = sink->malformed(sink->ctx, path, where, why, err);
             continue;
         }
         cJSON *row = cJSON_CreateObject();

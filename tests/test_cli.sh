@@ -111,6 +111,8 @@ if [ -f "$gguf" ]; then
     contains "tokenize prints BOS and the ids" "$tmp/out" "^1 403 407 261 378$"
     "$bin" tokenize --model "$gguf" --decode "403 407 261 378" >"$tmp/out" 2>&1; check "tokenize --decode succeeds" 0 $?
     contains "decode gives the text back" "$tmp/out" "^Once upon a time$"
+    "$bin" tokenize --model "$gguf" --decode "403 99999999999999999999" >"$tmp/out" 2>&1; check "an overflowing id is a usage error" 2 $?
+    contains "the overflowing id is named as typed" "$tmp/out" "token id 99999999999999999999 is out of range"
     "$bin" loglik --model "$gguf" --context "Once upon a time, there was a little girl named" --continuation " Lily" >"$tmp/out" 2>&1
     check "loglik succeeds" 0 $?
     contains "loglik prints one greedy token" "$tmp/out" '"n_tokens": 1, "is_greedy": true'

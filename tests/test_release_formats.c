@@ -201,6 +201,61 @@ static int load_capture(const char *task, const char *dir, const char *split, in
     return rc;
 }
 
+/* A JSONL line that is not exactly one object of well-formed JSON text is reported and skipped, never read in
+ * part: text after the object, a raw NUL (cJSON alone would end the string there), invalid UTF-8. */
+static void check_not_exactly_json(const char *tmp)
+{
+    char dir[4096], path[4200];
+    snprintf(dir, sizeof dir, "%s/strictjson/copa", tmp);
+    snprintf(path, sizeof path, "%s/strictjson", tmp);
+    mkdir(path, 0755);
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/validation.jsonl", dir);
+    static const char rec[] = "{\"premise\": \"The man %s.\", \"choice1\": \"A\", \"choice2\": \"B\", "
+                              "\"question\": \"cause\", \"idx\": %d, \"label\": 0}";
+    FILE *f = fopen(path, "wb");
+    if (f == NULL) {
+        tap_ok(0, "strict-json: cannot write %s", path);
+        return;
+    }
+    fprintf(f, rec, "slept", 0);
+    fputs("\n", f);
+    fprintf(f, rec, "ran", 1);
+    fputs(" {\"premise\": \"x\"}\n", f);
+    fprintf(f, rec, "A", 2);
+    fputs("\n", f);
+    fprintf(f, rec, "sat\xff\xfe", 3);
+    fputs("\n", f);
+    fclose(f);
+    f = fopen(path, "r+b"); /* a NUL inside the premise of the third record: "The man A" -> "The man \0" */
+    if (f) {
+        char buf[1024];
+        size_t n = fread(buf, 1, sizeof buf, f);
+        char *third = NULL;
+        for (size_t i = 0, line = 0; i < n && !third; i++)
+            if (buf[i] == '\n' && ++line == 2)
+                third = buf + i + 1;
+        char *a = third ? strstr(third, "The man A") : NULL;
+        if (a) {
+            fseek(f, (long)(a - buf) + 8, SEEK_SET);
+            fputc('\0', f);
+        }
+        fclose(f);
+    }
+    struct dataset ds;
+    struct ge_error err;
+    char warn[4096];
+    snprintf(path, sizeof path, "%s/strictjson", tmp);
+    int rc = load_capture("copa", path, "validation", 0, &ds, warn, sizeof warn, &err);
+    tap_ok(rc == 0 && ds.n_docs == 1 && ds.n_skipped == 3 &&
+               strstr(warn, "validation.jsonl: line 2: text after the JSON object") &&
+               strstr(warn, "validation.jsonl: line 3: a raw control character (0x00)") &&
+               strstr(warn, "validation.jsonl: line 4: invalid UTF-8"),
+           "strict-json: trailing text, a raw NUL and invalid UTF-8 each skip their line, named (%s)", rc ? err.msg : warn);
+    if (rc == 0)
+        dataset_release(&ds);
+}
+
 static void check_malformed(const char *bad)
 {
     struct dataset ds;
@@ -444,6 +499,7 @@ int main(void)
     if (mkdtemp(tmp) == NULL)
         return tap_skip_all("cannot create a temporary directory");
     check_missing(tmp, off_dir);
+    check_not_exactly_json(tmp);
     char tmp2[] = "/tmp/glam-release-shared-XXXXXX";
     if (mkdtemp(tmp2) != NULL) {
         check_shared(tmp2);
