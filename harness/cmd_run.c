@@ -260,7 +260,6 @@ static int run_run(int argc, char **argv)
     char now[CLOCK_ISO8601_CAP];
     char *args = NULL;
     struct run_row *rows = calloc(n_tasks * n_settings + 1, sizeof *rows);
-    size_t n_rows = 0;
     const char *data_dir = dataset_dir(data_opt);
     const char *db_path = cli_db_path(db_opt);
 
@@ -412,7 +411,6 @@ static int run_run(int argc, char **argv)
         row->res.n_from_model = pooled[i].stats.n_from_model;
         row->res.n_from_cache = pooled[i].stats.n_from_cache;
         if (rc == GE_OK) {
-            n_rows++;
             row->scored = 1;
             fprintf(stderr, "glam-eval: %s %d-shot: %s = %.4f (n=%zu, %zu not scored; %llu requests from the "
                     "model, %llu cached; %zu prompts dropped shots to fit the window)\n", row->task->name,
