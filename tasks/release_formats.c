@@ -124,6 +124,14 @@ static cJSON *line_object(const char *line, size_t len, char *why_buf, size_t ca
         *why = why_buf;
         return NULL;
     }
+    for (const cJSON *a = rec->child; a; a = a->next) /* cJSON would read the first, Python's json the last */
+        for (const cJSON *b = a->next; b; b = b->next)
+            if (a->string && b->string && strcmp(a->string, b->string) == 0) {
+                snprintf(why_buf, cap, "field \"%.40s\" appears twice", a->string);
+                *why = why_buf;
+                cJSON_Delete(rec);
+                return NULL;
+            }
     return rec;
 }
 

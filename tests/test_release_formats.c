@@ -202,7 +202,8 @@ static int load_capture(const char *task, const char *dir, const char *split, in
 }
 
 /* A JSONL line that is not exactly one object of well-formed JSON text is reported and skipped, never read in
- * part: text after the object, a raw NUL (cJSON alone would end the string there), invalid UTF-8. */
+ * part: text after the object, a raw NUL (cJSON alone would end the string there), invalid UTF-8, a field given
+ * twice (cJSON would read the first, Python the last). */
 static void check_not_exactly_json(const char *tmp)
 {
     char dir[4096], path[4200];
@@ -226,6 +227,8 @@ static void check_not_exactly_json(const char *tmp)
     fputs("\n", f);
     fprintf(f, rec, "sat\xff\xfe", 3);
     fputs("\n", f);
+    fputs("{\"premise\": \"x\", \"choice1\": \"A\", \"choice2\": \"B\", \"question\": \"cause\", \"idx\": 4, "
+          "\"label\": 1, \"label\": 0}\n", f);
     fclose(f);
     f = fopen(path, "r+b"); /* a NUL inside the premise of the third record: "The man A" -> "The man \0" */
     if (f) {
@@ -247,11 +250,13 @@ static void check_not_exactly_json(const char *tmp)
     char warn[4096];
     snprintf(path, sizeof path, "%s/strictjson", tmp);
     int rc = load_capture("copa", path, "validation", 0, &ds, warn, sizeof warn, &err);
-    tap_ok(rc == 0 && ds.n_docs == 1 && ds.n_skipped == 3 &&
+    tap_ok(rc == 0 && ds.n_docs == 1 && ds.n_skipped == 4 &&
                strstr(warn, "validation.jsonl: line 2: text after the JSON object") &&
                strstr(warn, "validation.jsonl: line 3: a raw control character (0x00)") &&
-               strstr(warn, "validation.jsonl: line 4: invalid UTF-8"),
-           "strict-json: trailing text, a raw NUL and invalid UTF-8 each skip their line, named (%s)", rc ? err.msg : warn);
+               strstr(warn, "validation.jsonl: line 4: invalid UTF-8") &&
+               strstr(warn, "validation.jsonl: line 5: field \"label\" appears twice"),
+           "strict-json: trailing text, a raw NUL, invalid UTF-8 and a repeated field each skip their line, named (%s)",
+           rc ? err.msg : warn);
     if (rc == 0)
         dataset_release(&ds);
 }
