@@ -344,6 +344,14 @@ static void check_missing(const char *empty_dir, const char *off_dir)
     snprintf(want, sizeof want, "%s/RACE/test/middle/*.txt", empty_dir);
     tap_ok(rc == GE_ERR_NOTFOUND && strstr(err.msg, want) && strstr(err.msg, "RACE.tar.gz"),
            "race_middle/missing: names the RACE folder");
+    char isdir[4096];
+    snprintf(isdir, sizeof isdir, "%s/cb", empty_dir);
+    mkdir(isdir, 0755);
+    snprintf(isdir, sizeof isdir, "%s/cb/validation.jsonl", empty_dir);
+    mkdir(isdir, 0755);
+    rc = dataset_load(task_find("cb"), empty_dir, "validation", 0, NULL, &ds, &err);
+    snprintf(want, sizeof want, "cb/validation.jsonl: not a regular file");
+    tap_ok(rc == GE_ERR_NOTFOUND && strstr(err.msg, want), "cb/directory: a directory in the file's place is named as such");
 
     /* PIQA's jsonl without its labels file. */
     char path[4096], cmd[8192];
