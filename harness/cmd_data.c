@@ -199,7 +199,7 @@ static int status_run(int argc, char **argv)
                       : select_tasks(1, all_arg, tasks, &n_tasks, &all, &err))
         return cli_usage_error(cmd, "%s", err.msg);
     const char *dir = dataset_dir(dir_opt);
-    size_t n_changed = 0;
+    size_t n_changed = 0, n_unreadable = 0;
     printf("%-14s %-18s %-10s %8s  %-64s  %s\n", "task", "file", "state", "records", "sha256", "source");
     for (size_t i = 0; i < n_tasks; i++) {
         const struct data_source *srcs[DATA_MAX_SOURCES_PER_TASK];
@@ -208,8 +208,13 @@ static int status_run(int argc, char **argv)
             n = DATA_MAX_SOURCES_PER_TASK;
         for (size_t k = 0; k < n; k++) {
             struct data_file_status st;
-            if (data_file_status(dir, tasks[i]->name, srcs[k]->split, &st, &err))
-                return cli_fail(cmd, &err);
+            if (data_file_status(dir, tasks[i]->name, srcs[k]->split, &st, &err)) { /* the others still listed */
+                printf("%-14s %-18.18s %-10s %8s  %-64s  %s\n", tasks[i]->name, srcs[k]->split, "UNREADABLE", "-",
+                       "-", err.msg); /* (the split: its file name is in the message) */
+                n_unreadable++;
+                ge_error_clear(&err);
+                continue;
+            }
             char fname[300], rows[32], src[400];
             snprintf(fname, sizeof fname, "%s.jsonl", srcs[k]->split);
             if (st.state != DATA_FILE_MISSING)
@@ -244,7 +249,10 @@ static int status_run(int argc, char **argv)
     printf("\ndata directory: %s (--dir, else $GLAM_EVAL_DATA, else ./data). ok = matches the SHA-256 recorded by "
            "data fetch; release = equals the release file's known SHA-256; official = no JSONL, but an official release file the task reads (docs/data-formats.md); unrecorded = present, not fetched by glam-eval; partial = an interrupted fetch (records so "
            "far); records = lines\n", dir);
-    return n_changed ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+    if (n_unreadable)
+        fprintf(stderr, "glam-eval data: %zu file%s could not be read (UNREADABLE rows)\n", n_unreadable,
+                n_unreadable == 1 ? "" : "s");
+    return n_changed || n_unreadable ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }
 
 static int data_run(int argc, char **argv)

@@ -138,6 +138,20 @@ mkdir -p "$tmp/hand/arc_easy" && cp "$fixture" "$tmp/hand/arc_easy/test.jsonl"
 contains "it says the file is left as it is" "$tmp/out" "test.jsonl  present without a SOURCE.json record: left as it is"
 "$bin" data status arc_easy --dir "$tmp/hand" >"$tmp/out" 2>"$tmp/err"
 contains "status calls it unrecorded" "$tmp/out" "test.jsonl  *unrecorded  *23"
+# an unreadable file is listed as such and the other files still are (needs another user than root to be unreadable)
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
+    mkdir -p "$tmp/unr/arc_easy" && cp "$fixture" "$tmp/unr/arc_easy/test.jsonl"
+    chmod 000 "$tmp/unr/arc_easy/test.jsonl"
+    chmod 755 "$tmp" "$tmp/unr" "$tmp/unr/arc_easy"
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$bin" data status arc_easy copa --dir "$tmp/unr" >"$tmp/out" 2>"$tmp/err"
+    check "status with an unreadable file exits 1" 1 $?
+    contains "the unreadable file is a row" "$tmp/out" "^arc_easy  *test  *UNREADABLE"
+    contains "the files after it are still listed" "$tmp/out" "^copa  *validation.jsonl  *MISSING"
+else
+    skip "an unreadable file is a row of data status" "needs root and setpriv to make a file unreadable"
+    skip "the files after it are still listed" "needs root and setpriv"
+    skip "status with an unreadable file exits 1" "needs root and setpriv"
+fi
 
 # --- transient faults are retried
 fetch arc_challenge --page-rows 10; check "fetch with a 500 and a truncated body succeeds" 0 $?
