@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness/cli.h"
 #include "harness/commands.h"
@@ -13,6 +14,14 @@
 #include "harness/fileio.h"
 #include "tasks/dataset.h"
 #include "tasks/registry.h"
+
+/* "(found)" when a run could read the file, "(UNREADABLE)" when it is there but not readable by this user. */
+static const char *data_state(int found, const char *path)
+{
+    if (!found)
+        return "(MISSING)";
+    return access(path, R_OK) == 0 ? "(found)" : "(UNREADABLE)";
+}
 
 static int tasks_run(int argc, char **argv)
 {
@@ -49,9 +58,9 @@ static int tasks_run(int argc, char **argv)
             snprintf(pool_loc.path, sizeof pool_loc.path, "%s/%s/%s.jsonl", dir, t->name, t->fewshot_split);
         printf("%-14s %-12s %-5s %-9s %-11s %-14s %4d  %s %s", t->name, t->display, task_category_name(t->category),
                t->kind == TASK_MULTIPLE_CHOICE ? "choice" : "generate", t->eval_split, t->primary_metric,
-               t->glam_shots, eval_loc.path, have_eval ? "(found)" : "(MISSING)");
+               t->glam_shots, eval_loc.path, data_state(have_eval, eval_loc.path));
         if (strcmp(t->fewshot_split, t->eval_split) != 0)
-            printf("; shots from %s %s", pool_loc.path, have_pool ? "(found)" : "(MISSING)");
+            printf("; shots from %s %s", pool_loc.path, data_state(have_pool, pool_loc.path));
         printf("\n");
     }
     printf("\ndata directory: %s (--data-dir, else $GLAM_EVAL_DATA, else ./data)\n", dir);

@@ -147,10 +147,13 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
     check "status with an unreadable file exits 1" 1 $?
     contains "the unreadable file is a row" "$tmp/out" "^arc_easy  *test  *UNREADABLE"
     contains "the files after it are still listed" "$tmp/out" "^copa  *validation.jsonl  *MISSING"
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$bin" tasks --data-dir "$tmp/unr" >"$tmp/out" 2>"$tmp/err"
+    contains "tasks calls the unreadable file so, not found" "$tmp/out" "^arc_easy .*test.jsonl (UNREADABLE)"
 else
     skip "an unreadable file is a row of data status" "needs root and setpriv to make a file unreadable"
     skip "the files after it are still listed" "needs root and setpriv"
     skip "status with an unreadable file exits 1" "needs root and setpriv"
+    skip "tasks calls the unreadable file so, not found" "needs root and setpriv"
 fi
 
 # --- transient faults are retried
