@@ -25,7 +25,8 @@
 
 /* Invariants: fd is open until close; in[in_pos, in_size) are compressed bytes not yet consumed (gzip, zstd) or,
  * for plain files, the sniffed first bytes not yet returned; in_eof once read() returned 0. gzip: z is initialised
- * (z_ready) and in_member says the input is inside a member (the stream may not end there); zstd: zlast is the last
+ * (z_ready), in_member says the input is inside a member (the stream may not end there), gz_done that the bytes
+ * after the last member were not another member (the stream ended there); zstd: zlast is the last
  * ZSTD_decompressStream result (0 = at a frame end). */
 struct cn_source {
     enum cn_source_kind kind;
