@@ -396,7 +396,8 @@ int cn_merge_precheck(const char *db_path, const char *name, struct ge_error *er
     struct store *st = NULL;
     sqlite3_stmt *s = NULL;
     int rc = store_open(db_path, STORE_MODE_WRITE, 0, &st, err);
-    if (rc == GE_OK && name && (rc = prep(st, "SELECT 1 FROM contamination_indexes WHERE name = ?1", &s, err)) == GE_OK) {
+    static const char sql[] = "SELECT 1 FROM contamination_indexes WHERE name = ?1";
+    if (rc == GE_OK && name && (rc = prep(st, sql, &s, err)) == GE_OK) {
         sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
         int r = sqlite3_step(s);
         if (r == SQLITE_ROW)
