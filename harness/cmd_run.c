@@ -431,8 +431,14 @@ static int run_run(int argc, char **argv)
         }
         if (rc)
             break;
-        const struct dataset *pool = &evals[t];
-        if (strcmp(task->fewshot_split, task->eval_split) != 0) {
+        /* The few-shot split is read only when a shot setting of this task asks for examples: a 0-shot run
+         * (also "few" for a task whose K were 0) needs only the evaluation split, and what it stores is the same
+         * whether or not the few-shot file is there (evaluate_prepare hashes the pool only for K > 0). */
+        int needs_pool = 0;
+        for (size_t s = 0; s < n_settings; s++)
+            needs_pool |= (settings[s] < 0 ? task->glam_shots : settings[s]) > 0;
+        const struct dataset *pool = needs_pool ? &evals[t] : NULL;
+        if (needs_pool && strcmp(task->fewshot_split, task->eval_split) != 0) {
             rc = dataset_load(task, data_dir, task->fewshot_split, strict, stderr, &pool_ds, &err);
             pool = &pool_ds;
         }
@@ -446,16 +452,17 @@ static int run_run(int argc, char **argv)
                 rows[same].settings |= 1u << s;
                 continue;
             }
-            size_t pool_max = pool->n_docs - (pool == &evals[t] && pool->n_docs > 0); /* never the document itself */
+            /* never the document itself; no pool was read when no setting asks for examples (k is 0 then) */
+            size_t pool_max = pool == NULL ? 0 : pool->n_docs - (pool == &evals[t] && pool->n_docs > 0);
             if ((size_t)k > pool_max) {
                 rc = ge_error_set(&err, GE_ERR_USAGE, "%s: %d shots asked for, but its few-shot examples (the %s "
                                   "split, %s) are only %zu", task->name, k, task->fewshot_split, pool->path, pool_max);
                 break;
             }
             struct evaluate_spec *spec = &specs[n_specs];
-            *spec = (struct evaluate_spec){.task = task, .eval = &evals[t], .pool = pool, .n_shots = k,
-                                           .seed = seed, .limit = (size_t)limit, .shard_index = shard_index,
-                                           .shard_count = shard_count, .started_at = clock_iso8601_now(now),
+            *spec = (struct evaluate_spec){.task = task, .eval = &evals[t], .pool = k > 0 ? pool : NULL,
+                                           .n_shots = k, .seed = seed, .limit = (size_t)limit,
+                                           .shard_index = shard_index, .shard_count = shard_count, .started_at = clock_iso8601_now(now),
                                            .count_tokens = backend_count_tokens(&m), .count_ctx = &m,
                                            .max_tokens = backend_max_length(&m)};
             struct run_row *row = &rows[n_specs];
@@ -564,7 +571,8 @@ const struct command cmd_run = {
              "and metric in the database (default ./glam-eval.db), then prints the table. Data comes from\n"
              "DIR/<task>/<split>.jsonl (--data-dir, else $GLAM_EVAL_DATA, else ./data) or, when that is absent,\n"
              "the task's official release files (docs/data-formats.md); `glam-eval tasks` lists what each task\n"
-             "reads. Few-shot examples depend only on (seed, task, document id).\n"
+             "reads; its few-shot split only when a shot setting above 0 needs examples. Few-shot examples depend\n"
+             "only on (seed, task, document id).\n"
              "A run stopped for any reason (Ctrl-C, kill -9) resumes with --resume RUN_ID and the same options:\n"
              "finished requests are never asked again, and the results equal an uninterrupted run's.\n"
              "  --limit N        evaluate the first N documents of each task (default, and 0: all of them)\n"

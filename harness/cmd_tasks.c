@@ -59,8 +59,9 @@ static int tasks_run(int argc, char **argv)
         printf("%-14s %-12s %-5s %-9s %-11s %-14s %4d  %s %s", t->name, t->display, task_category_name(t->category),
                t->kind == TASK_MULTIPLE_CHOICE ? "choice" : "generate", t->eval_split, t->primary_metric,
                t->glam_shots, eval_loc.path, data_state(have_eval, eval_loc.path));
-        if (strcmp(t->fewshot_split, t->eval_split) != 0)
-            printf("; shots from %s %s", pool_loc.path, data_state(have_pool, pool_loc.path));
+        if (strcmp(t->fewshot_split, t->eval_split) != 0) /* a 0-shot run never reads it (cmd_run.c) */
+            printf("; shots from %s %s", pool_loc.path,
+                   have_pool ? data_state(have_pool, pool_loc.path) : "(MISSING: only K > 0 needs it)");
         printf("\n");
     }
     printf("\ndata directory: %s (--data-dir, else $GLAM_EVAL_DATA, else ./data)\n", dir);
@@ -74,7 +75,8 @@ const struct command cmd_tasks = {
              "\n"
              "Lists every task with GLaM's name, its group (NLG or NLU as in GLaM's averages; other = outside),\n"
              "kind, evaluation split, primary metric, GLaM's few-shot K, and the data file found under DIR (our\n"
-             "JSONL, else an official release file the task accepts; docs/data-formats.md) or the one expected.\n",
+             "JSONL, else an official release file the task accepts; docs/data-formats.md) or the one expected.\n"
+             "A separate few-shot split (\"shots from\") is read only at K > 0: 0-shot runs do without it.\n",
     .run = tasks_run,
 };
 
@@ -128,8 +130,8 @@ static int prompt_run(int argc, char **argv)
     int rc = dataset_load(t, dir, t->eval_split, 0, stderr, &eval, &err);
     if (rc)
         return cli_fail(&cmd_prompt, &err);
-    const struct dataset *pool = &eval;
-    if (strcmp(t->fewshot_split, t->eval_split) != 0) {
+    const struct dataset *pool = k > 0 ? &eval : NULL; /* 0 shots: the few-shot split is not needed */
+    if (k > 0 && strcmp(t->fewshot_split, t->eval_split) != 0) {
         rc = dataset_load(t, dir, t->fewshot_split, 0, stderr, &pool_ds, &err);
         pool = &pool_ds;
     }

@@ -77,10 +77,12 @@ int evaluate_doc_requests(const struct evaluate_spec *spec, size_t i, const char
     size_t shots[EVAL_MAX_SHOTS];
     size_t n_shots = 0;
     size_t k = (size_t)spec->n_shots < EVAL_MAX_SHOTS ? (size_t)spec->n_shots : EVAL_MAX_SHOTS;
-    fewshot_choose(spec->seed, t->name, d->id, d->group, spec->pool->docs, spec->pool->n_docs, k, shots, &n_shots);
+    const struct task_doc *pool = k > 0 ? spec->pool->docs : NULL; /* spec->pool may be NULL for 0 shots */
+    size_t n_pool = k > 0 ? spec->pool->n_docs : 0;
+    fewshot_choose(spec->seed, t->name, d->id, d->group, pool, n_pool, k, shots, &n_shots);
     struct strbuf prefix;
     strbuf_init(&prefix, 0);
-    int rc = fewshot_prefix(t, spec->pool->docs, shots, n_shots, &prefix, err);
+    int rc = fewshot_prefix(t, pool, shots, n_shots, &prefix, err);
     while (rc == GE_OK && spec->count_tokens && n_shots > 0) {
         int64_t longest = 0;
         rc = longest_request_tokens(spec, d, &prefix, &longest, err);
@@ -89,12 +91,12 @@ int evaluate_doc_requests(const struct evaluate_spec *spec, size_t i, const char
         n_shots--;
         out->n_dropped++;
         strbuf_reset(&prefix);
-        rc = fewshot_prefix(t, spec->pool->docs, shots, n_shots, &prefix, err);
+        rc = fewshot_prefix(t, pool, shots, n_shots, &prefix, err);
     }
     out->n_shots = n_shots;
     cJSON *ids = cJSON_CreateArray();
     for (size_t s = 0; s < n_shots; s++)
-        cJSON_AddItemToArray(ids, cJSON_CreateString(spec->pool->docs[shots[s]].id));
+        cJSON_AddItemToArray(ids, cJSON_CreateString(pool[shots[s]].id));
     char *ids_json = cJSON_PrintUnformatted(ids);
     cJSON_Delete(ids);
     out->owned[out->n_owned++] = ids_json;
@@ -402,7 +404,9 @@ int evaluate_prepare(struct store *st, int64_t run_id, const struct evaluate_spe
     size_t n_docs = evaluate_n_docs(spec);
     cJSON *hashes = cJSON_CreateObject();
     cJSON_AddStringToObject(hashes, spec->eval->path, spec->eval->sha256);
-    if (spec->pool != spec->eval)
+    /* The files the requests are built from: a 0-shot task run never reads the pool, so its hash is left out
+     * even when the caller loaded it, and the row is the same whether or not the few-shot file exists. */
+    if (spec->n_shots > 0 && spec->pool != spec->eval)
         cJSON_AddStringToObject(hashes, spec->pool->path, spec->pool->sha256);
     char *hashes_json = cJSON_PrintUnformatted(hashes);
     cJSON_Delete(hashes);

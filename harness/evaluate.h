@@ -22,7 +22,8 @@
 struct evaluate_spec {
     const struct task *task;
     const struct dataset *eval;   /* the evaluated split */
-    const struct dataset *pool;   /* few-shot pool (may be eval itself) */
+    const struct dataset *pool;   /* few-shot pool (may be eval itself); may be NULL when n_shots is 0, and is
+                                     then never read nor recorded (a 0-shot run does not need the file) */
     int n_shots;
     uint64_t seed;                /* few-shot seed */
     size_t limit;                 /* evaluate the first limit documents; 0 = all */

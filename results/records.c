@@ -6,6 +6,7 @@
  * Idempotent inserts look the row up first and compare what must not change under a resumed run. */
 #include "config.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,8 +243,26 @@ static const char SQL_TASK_INSERT[] =
     "started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8)";
 static const char SQL_TASK_SET_STATUS[] = "UPDATE task_runs SET status = ?2, finished_at = ?3 WHERE id = ?1";
 
+/* 1 when every entry of the JSON object asked is in the JSON object stored with the same value (both canonical,
+ * stored may hold more entries), else 0 (also when either is not an object). */
+static int hashes_cover(const char *stored, const char *asked)
+{
+    cJSON *s = cJSON_Parse(stored), *a = cJSON_Parse(asked);
+    int covers = cJSON_IsObject(s) && cJSON_IsObject(a);
+    for (const cJSON *item = covers ? a->child : NULL; item != NULL && covers; item = item->next) {
+        const cJSON *have = cJSON_GetObjectItemCaseSensitive(s, item->string);
+        covers = have != NULL && cJSON_Compare(have, item, 1);
+    }
+    cJSON_Delete(s);
+    cJSON_Delete(a);
+    return covers;
+}
+
 /* Compares a stored task run (row of SQL_TASK_FIND) with the one asked for, whose JSON fields are given in
- * canonical form; GE_ERR_STATE names the first field that differs. */
+ * canonical form; GE_ERR_STATE names the first field that differs. A 0-shot task run stored by a glam-eval that
+ * read (and hashed) the few-shot split although no prompt used it has one entry more than a 0-shot task run
+ * records now (harness/evaluate.c): files no request was built from cannot make a resume mix datasets, so a
+ * 0-shot task run whose stored hashes cover the asked ones is the same task run. */
 static int task_compare(struct store *st, sqlite3_stmt *q, const struct store_task_run *tr, const char *hashes,
                         const char *variants, struct ge_error *err)
 {
@@ -252,7 +271,8 @@ static int task_compare(struct store *st, sqlite3_stmt *q, const struct store_ta
     const char *stored_variants = (const char *)sqlite3_column_text(q, 3);
     if (sqlite3_column_int(q, 1) != tr->task_version)
         field = "task version";
-    else if (stored_hashes == NULL || strcmp(stored_hashes, hashes) != 0)
+    else if (stored_hashes == NULL ||
+             (strcmp(stored_hashes, hashes) != 0 && (tr->n_shots != 0 || !hashes_cover(stored_hashes, hashes))))
         field = "dataset file hashes";
     else if (stored_variants == NULL || strcmp(stored_variants, variants) != 0)
         field = "metric variants";

@@ -174,7 +174,9 @@ struct store_task_run {
  * and *status (may be NULL) its status. The two JSON fields are stored and compared in canonical form
  * (identity.h), so key order and spacing do not matter. When the task run exists with a different task_version,
  * dataset_hashes_json or metric_variants_json, fails with GE_ERR_STATE naming the field: resuming must not mix
- * datasets or metrics. GE_ERR_FORMAT when a JSON field is not valid JSON. */
+ * datasets or metrics. One exception: a 0-shot task run whose stored hashes hold every asked entry and more is
+ * the same (older versions also hashed the few-shot split a 0-shot run never uses); it keeps its stored value.
+ * GE_ERR_FORMAT when a JSON field is not valid JSON. */
 int store_find_task_run(struct store *st, const struct store_task_run *tr, int64_t *task_run_id,
                         enum store_task_status *status, struct ge_error *err);
 /* Sets a task run's status; FINISHED and FAILED need at (ISO-8601 UTC), RUNNING clears it (at must be NULL). */

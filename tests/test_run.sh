@@ -183,6 +183,44 @@ ok $? "more shots than the few-shot split holds is refused, naming the split and
 "$bin" run --model "$model" --tasks copa --shots 0 --resume 1 --db "$tmp/none.db" >/dev/null 2>"$tmp/none.err"
 [ $? != 0 ] && grep -q "no such database to resume run 1 from" "$tmp/none.err" && [ ! -e "$tmp/none.db" ]
 ok $? "--resume with a database that does not exist is refused and creates none"
+# A 0-shot run reads only the evaluation split: it runs without the few-shot file and stores the same task runs,
+# requests, answers and scores whether the file is there or not; a setting above 0 still needs the file and fails
+# naming it before any request is stored; `prompt --shots 0` does without it too.
+mkdir -p "$tmp/z0/copa" && cp "$data/copa/validation.jsonl" "$tmp/z0/copa/"
+z0="--model $model --tasks copa --limit 5 --data-dir $tmp/z0"
+"$bin" run $z0 --shots 0 --db "$tmp/z0a.db" >/dev/null 2>"$tmp/z0a.err"
+ok $? "a 0-shot run without the few-shot split file (copa/train.jsonl)"
+"$bin" run $z0 --shots 0,1 --db "$tmp/z0c.db" >/dev/null 2>"$tmp/z0c.err"; rc=$?
+[ $rc = 1 ] && grep -q "z0/copa/train.jsonl: not found" "$tmp/z0c.err" &&
+    [ "$(sqlite3 "$tmp/z0c.db" "SELECT count(*) FROM task_runs")" = 0 ]
+ok $? "--shots 0,1 without it fails naming the file, before any task run is stored"
+"$bin" prompt copa --doc 1 --shots 0 --data-dir "$tmp/z0" >/dev/null 2>&1; ok $? "prompt --shots 0 without it"
+"$bin" tasks --data-dir "$tmp/z0" | grep -q "^copa .*validation.jsonl (found); shots from .*train.jsonl (MISSING: only K > 0"
+ok $? "tasks says the missing few-shot split matters only for K > 0"
+cp "$data/copa/train.jsonl" "$tmp/z0/copa/"
+"$bin" run $z0 --shots 0 --db "$tmp/z0b.db" >/dev/null 2>&1; ok $? "the same 0-shot run with the few-shot file present"
+zq="SELECT t.task, t.n_shots, t.split, t.dataset_hashes, t.metric_variants, q.doc_index, q.req_index, q.context,
+    q.continuation, q.fewshot_ids, q.request_hash, printf('%.17g', r.logprob), s.metric, s.value FROM task_runs t
+    JOIN requests q ON q.task_run_id = t.id JOIN responses r ON r.request_id = q.id
+    JOIN scores s ON s.task_run_id = t.id AND s.doc_index = q.doc_index ORDER BY 6, 7, 13"
+sqlite3 "$tmp/z0a.db" "$zq" >"$tmp/z0a.rows"; sqlite3 "$tmp/z0b.db" "$zq" >"$tmp/z0b.rows"
+[ "$(wc -l <"$tmp/z0a.rows")" -gt 20 ] && cmp -s "$tmp/z0a.rows" "$tmp/z0b.rows" &&
+    ! grep -q train.jsonl "$tmp/z0b.rows"
+ok $? "with or without it: the same task runs (no hash of the unused file), requests, answers and scores"
+# A 0-shot run interrupted under a glam-eval that also hashed the unused few-shot split still resumes: made here
+# by giving the stored task run that extra entry and taking back its last answers and its scores.
+sqlite3 "$tmp/z0b.db" "UPDATE task_runs SET dataset_hashes = json_set(dataset_hashes, '\$.\"$tmp/z0/copa/train.jsonl\"',
+    '$(printf %064d 0)'), status = 'running', finished_at = NULL;
+    UPDATE runs SET status = 'interrupted'; DELETE FROM metrics; DELETE FROM scores;
+    DELETE FROM responses WHERE id > 4"
+rm "$tmp/z0/copa/train.jsonl"
+"$bin" run $z0 --shots 0 --db "$tmp/z0b.db" --resume 1 >/dev/null 2>"$tmp/z0r.err"; rc=$?
+sqlite3 "$tmp/z0b.db" "$zq" | sed -e "s#\"$tmp/z0/copa/train.jsonl\":\"0*\",##" \
+    -e "s#,\"$tmp/z0/copa/train.jsonl\":\"0*\"##" >"$tmp/z0r.rows"
+[ $rc = 0 ] && grep -q "(n=5, 0 not scored; 0 requests from the model, 6 cached" "$tmp/z0r.err" && cmp -s "$tmp/z0a.rows" "$tmp/z0r.rows" &&
+    [ "$(sqlite3 "$tmp/z0b.db" "SELECT status FROM runs")" = finished ]
+ok $? "an older 0-shot task run that recorded the few-shot file's hash resumes without the file, to the same scores"
+
 bin_ckpt="$shared/models/stories260K/stories260K.bin"
 if [ -f "$bin_ckpt" ]; then
     "$bin" inspect "$bin_ckpt" >/dev/null 2>"$tmp/bin.err"

@@ -238,6 +238,31 @@ static void test_run_flow(void)
     tr.dataset_hashes_json = "{}";
     tr.n_shots = 0;
     tap_ok(store_find_task_run(st, &tr, &again, NULL, fresh(&err)) == GE_OK && again != tr_id, "task run: 0-shot is another");
+    /* Stored hashes that hold the asked ones and more (an older version hashed a 0-shot run's unused few-shot
+     * split): the same task run at 0 shots only. */
+    int64_t old_id = 0;
+    tr.split = "test";
+    tr.dataset_hashes_json = "{\"e.jsonl\":\"11\",\"p.jsonl\":\"22\"}";
+    tap_is_int(store_find_task_run(st, &tr, &old_id, NULL, fresh(&err)), GE_OK, "task run: 0-shot with two hashes");
+    tr.dataset_hashes_json = "{\"e.jsonl\":\"11\"}";
+    tap_ok(store_find_task_run(st, &tr, &again, NULL, fresh(&err)) == GE_OK && again == old_id,
+           "task run: 0-shot, stored hashes that cover the asked ones are the same task run (%s)", err.msg);
+    tap_is_int(raw_int(path, "SELECT count(*) FROM task_runs WHERE split = 'test' AND dataset_hashes LIKE '%p.jsonl%'"),
+               1, "task run: and keep their stored value");
+    tr.dataset_hashes_json = "{\"e.jsonl\":\"12\"}";
+    tap_is_int(store_find_task_run(st, &tr, &again, NULL, fresh(&err)), GE_ERR_STATE,
+               "task run: 0-shot, another hash of the asked file is refused");
+    tr.dataset_hashes_json = "{\"e.jsonl\":\"11\",\"p.jsonl\":\"22\",\"q.jsonl\":\"33\"}";
+    tap_is_int(store_find_task_run(st, &tr, &again, NULL, fresh(&err)), GE_ERR_STATE,
+               "task run: 0-shot, asking for more files than stored is refused");
+    tr.n_shots = 3;
+    tr.dataset_hashes_json = "{\"e.jsonl\":\"11\",\"p.jsonl\":\"22\"}";
+    tap_is_int(store_find_task_run(st, &tr, &old_id, NULL, fresh(&err)), GE_OK, "task run: 3-shot with two hashes");
+    tr.dataset_hashes_json = "{\"e.jsonl\":\"11\"}";
+    tap_is_int(store_find_task_run(st, &tr, &again, NULL, fresh(&err)), GE_ERR_STATE,
+               "task run: at 3 shots a stored file missing from the asked ones is refused");
+    tr.split = "validation";
+    tr.dataset_hashes_json = "{}";
     tr.started_at = "2024-05-01 13:00:00";
     tr.n_shots = 5;
     tap_is_int(store_find_task_run(st, &tr, &again, NULL, fresh(&err)), GE_ERR_USAGE, "task run: non-ISO time refused");
