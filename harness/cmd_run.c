@@ -16,6 +16,7 @@
 #include "harness/commands.h"
 #include "harness/evaluate.h"
 #include "harness/fileio.h"
+#include "harness/run_lock.h"
 #include "harness/xalloc.h"
 #include "model/backend_open.h"
 #include "model/runtime.h"
@@ -335,6 +336,8 @@ static int run_run(int argc, char **argv)
     int work_started = 0;                                    /* requests have been sent to the model */
     char now[CLOCK_ISO8601_CAP];
     char *args = NULL;
+    struct run_lock lock; /* held from the moment the run id is known until the end (harness/run_lock.h) */
+    run_lock_init(&lock);
     struct run_row *rows = calloc(n_tasks * n_settings + 1, sizeof *rows);
     const char *data_dir = dataset_dir(data_opt);
     const char *db_path = cli_db_path(db_opt);
@@ -344,6 +347,10 @@ static int run_run(int argc, char **argv)
                           (unsigned long long)resume_id);
         goto out;
     }
+    /* Before the database is opened for writing or the model loaded: a second process resuming the run fails at
+     * once and changes nothing. */
+    if (resume_id && (rc = run_lock_acquire(&lock, db_path, (int64_t)resume_id, &err)) != GE_OK)
+        goto out;
     rc = store_open(db_path, STORE_MODE_WRITE, 0, &st, &err);
     if (rc)
         goto out;
@@ -379,9 +386,9 @@ static int run_run(int argc, char **argv)
         if (rc == GE_OK)
             rc = check_resume_selection(ri.args_json, opts, tasks, n_tasks, settings, n_settings,
                                         (int64_t)resume_id, &err);
-        if (rc == GE_OK && ri.status == STORE_RUN_RUNNING)
-            fprintf(stderr, "glam-eval: note: run %llu is marked running (as a killed run stays); if another "
-                    "glam-eval is still working on it, stop this one\n", (unsigned long long)resume_id);
+        if (rc == GE_OK && ri.status == STORE_RUN_RUNNING) /* this process holds its lock: nobody works on it */
+            fprintf(stderr, "glam-eval: note: run %llu is marked running, but no process holds it: the one that "
+                    "ran it was killed (or its machine stopped); resuming\n", (unsigned long long)resume_id);
         if (rc == GE_OK) { /* restored if the resume is refused before any work */
             prior_status = ri.status;
             prior_finished_at = ri.finished_at ? xstrdup(ri.finished_at) : NULL;
@@ -399,6 +406,10 @@ static int run_run(int argc, char **argv)
         struct store_run run = {.model_id = model_id, .args_json = args, .seeds_json = seeds,
                                 .program_version = PACKAGE_STRING, .started_at = clock_iso8601_now(now), .host = host};
         rc = store_create_run(st, &run, &run_id, &err);
+        /* Locked as soon as the id exists. Refused only if another process resumed the new id in between: the run
+         * is then its, and this one leaves it alone (out: changes no status). */
+        if (rc == GE_OK)
+            rc = run_lock_acquire(&lock, db_path, run_id, &err);
     }
     if (rc)
         goto out;
@@ -462,7 +473,8 @@ static int run_run(int argc, char **argv)
             struct evaluate_spec *spec = &specs[n_specs];
             *spec = (struct evaluate_spec){.task = task, .eval = &evals[t], .pool = k > 0 ? pool : NULL,
                                            .n_shots = k, .seed = seed, .limit = (size_t)limit,
-                                           .shard_index = shard_index, .shard_count = shard_count, .started_at = clock_iso8601_now(now),
+                                           .shard_index = shard_index, .shard_count = shard_count,
+                                           .started_at = clock_iso8601_now(now),
                                            .count_tokens = backend_count_tokens(&m), .count_ctx = &m,
                                            .max_tokens = backend_max_length(&m)};
             struct run_row *row = &rows[n_specs];
@@ -545,6 +557,7 @@ out:
     if (have_model)
         m.ops->free(m.self);
     store_close(st);
+    run_lock_release(&lock); /* after the last write to the run */
     backend_options_release(&bo);
     free(args);
     free(rows);
@@ -574,7 +587,9 @@ const struct command cmd_run = {
              "reads; its few-shot split only when a shot setting above 0 needs examples. Few-shot examples depend\n"
              "only on (seed, task, document id).\n"
              "A run stopped for any reason (Ctrl-C, kill -9) resumes with --resume RUN_ID and the same options:\n"
-             "finished requests are never asked again, and the results equal an uninterrupted run's.\n"
+             "finished requests are never asked again, and the results equal an uninterrupted run's. One process\n"
+             "at a time works on a run: it holds a lock on DB.lock-run-N (released when it ends, even by kill -9),\n"
+             "and a second --resume of the run fails at once, naming the first one's pid.\n"
              "  --limit N        evaluate the first N documents of each task (default, and 0: all of them)\n"
              "  --max-length N   context window in tokens (default: the model's, at most 4096); with --bos\n"
              "                   always|never (default auto: as the tokenizer says) part of the stored model\n"

@@ -377,8 +377,9 @@ static int put_response(struct store *st, const struct store_response *r, struct
         if (!parse_type((const char *)sqlite3_column_text(q, 2), &type))
             ret = ge_error_set(err, GE_ERR_FORMAT, "%s: %s: the request has an unknown type", st->path, what);
         else if (sqlite3_column_int(q, 3))
-            ret = ge_error_set(err, GE_ERR_STATE, "%s: %s: the request already has a response (another glam-eval "
-                               "process working on the same run? run one process per run)", st->path, what);
+            ret = ge_error_set(err, GE_ERR_STATE, "%s: %s: the request already has a response (written by another "
+                               "process that did not hold the run's lock: an older glam-eval, or a copy on another "
+                               "machine where the lock file does not work?)", st->path, what);
     } else if (rc == SQLITE_DONE) {
         ret = ge_error_set(err, GE_ERR_STATE, "%s: %s: there is no such request", st->path, what);
     } else {

@@ -25,6 +25,9 @@ Faults (--fault, comma-separated), applied to POST /v1/completions:
   gen400=N         a generation prompt longer than N characters answers 400 "maximum context length" (the client
                    stores an error for that request; the run goes on)
   gennul           generated text holds a NUL (\\u0000)
+  holdgen          a generation request (no echo; the start-up probe has echo) is held unanswered, at most 600 s,
+                   until /control switches holdgen off, then answered: a run that lasts exactly as long as a test
+                   needs
 --require-key K    answers 401 unless "Authorization: Bearer K"
 --log FILE         one JSON line per completions request: attempt, status, prompts, time
 POST /control {"fault": "...", "require_key": K|null, "log": FILE}   switches all three at run time and forgets
@@ -236,6 +239,11 @@ class Handler(BaseHTTPRequestHandler):
         rec = {"attempt": attempt, "t": time.time(), "prompts": prompts, "echo": bool(body.get("echo")),
                "max_tokens": body.get("max_tokens")}
         first = attempt == 1
+        if "holdgen" in faults and not body.get("echo"):
+            st.log(dict(rec, status=0, fault="holdgen"))
+            deadline = time.time() + 600
+            while "holdgen" in st.faults and time.time() < deadline:
+                time.sleep(0.05)
 
         def fail(status, obj, extra=None, name=None):
             rec["status"] = status
