@@ -93,9 +93,10 @@ const struct command cmd_import = {
              "\n"
              "Reads DIR/models.tsv and DIR/scores.tsv (default $GLAM_EVAL_PUBLISHED, else the installed\n"
              "share/glam-eval/published, else for a build never installed its source tree's published/; format in\n"
-             "docs/reports.md) and stores each model's per-task numbers as a published reference run: read-only (it cannot be resumed, merged into or deleted), with its source\n"
-             "cited. Reports put them beside your runs with 'glam-eval report --against LABEL'. Importing the same\n"
-             "files again changes nothing; different files under an existing label are refused.\n"
+             "docs/reports.md) and stores each model's per-task numbers as a published reference run: read-only (it\n"
+             "cannot be resumed, extended or deleted; merge copies it as it is), with its source cited. Reports put\n"
+             "them beside your runs with 'glam-eval report --against LABEL'. Importing the same files again changes\n"
+             "nothing; different files under an existing label are refused.\n"
              "\n"
              "  --only LABEL,...  import only these models (default: all)\n"
              "  --list            print the labels, models, cell counts and sources, and import nothing\n",

@@ -2,13 +2,16 @@
  *
  * Two passes. The first reads every run of every input and forms the output runs ("groups"): shards of one run
  * (same seeds and shard count) must share a model and program version, and each shard index must appear exactly
- * once. The second copies, member by member, task runs, documents, requests, responses and scores through the
+ * once; published reference runs are set aside, one per label (the same digest in several inputs is one run, a
+ * different one is refused). The second copies, member by member, task runs, documents, requests, responses and scores through the
  * store's own write functions, so the checks a resumed run gets (same documents, same prompt hashes, same
  * dataset hashes and metric variants) also guard the merge; then each output task run's metrics are recomputed
- * from its scores. Everything is written in one transaction of the output, which must be new.
+ * from its scores, and each published run is copied with its cells (published.c). Everything is written in one transaction of the output, which must be new.
  *
  * Inputs are read with raw statements on their read-only connections (this file is part of the results store
  * and may use store_int.h); every read statement is finalized in the function that prepared it.
+ * Longer than ~800 lines: both passes work on one struct merge (groups, task runs, published runs) that splitting
+ * the file would have to export.
  * TODO: the contamination columns of documents (dirty, witness) and tables are not copied; re-run
  * `contamination` on the merged database. */
 #include "config.h"
@@ -27,6 +30,7 @@
 #include "results/cache.h"
 #include "results/identity.h"
 #include "results/merge.h"
+#include "results/published.h"
 #include "results/schema.h"
 #include "results/store_int.h"
 #include "tasks/registry.h"
@@ -67,6 +71,16 @@ struct out_task {
     size_t first_db;   /* the input of its first part */
 };
 
+/* One published reference run of the output (schema v3): a paper's numbers, no shard's result. Held by n_inputs
+ * inputs with the same digest; copied once, from the first of them (db, run_id). */
+struct pub_run {
+    size_t db;
+    int64_t run_id;
+    struct published_run_info info; /* owned */
+    size_t n_inputs;
+    int64_t out_run_id;
+};
+
 struct merge {
     struct store **in;    /* (n_in) */
     const char *const *in_paths;
@@ -76,6 +90,8 @@ struct merge {
     size_t n_groups;
     struct out_task *tasks; /* (n_tasks) owned */
     size_t n_tasks;
+    struct pub_run *pubs; /* (n_pubs) owned; labels distinct */
+    size_t n_pubs;
 };
 
 static char *col_dup(sqlite3_stmt *s, int col)
@@ -131,6 +147,40 @@ static int copy_models(struct merge *mg, size_t k, struct ge_error *err)
     return ret;
 }
 
+/* Records published run run_id of input k for the output: once per label, however many inputs hold it. The same
+ * label with other numbers is refused: a database holds one published run per label and cannot change it. */
+static int add_published(struct merge *mg, size_t k, int64_t run_id, struct ge_error *err)
+{
+    struct published_run_info info;
+    int ret = published_run_read(mg->in[k], run_id, &info, err);
+    if (ret)
+        return ret;
+    for (size_t i = 0; i < mg->n_pubs; i++) {
+        struct pub_run *p = &mg->pubs[i];
+        if (strcmp(p->info.label, info.label) != 0)
+            continue;
+        if (strcmp(p->info.digest, info.digest) == 0)
+            p->n_inputs++;
+        else if (strcmp(p->info.data_hash, info.data_hash) != 0)
+            ret = ge_error_set(err, GE_ERR_STATE, "%s: run %lld, the published reference run '%s', was imported "
+                               "from other data files than run %lld of the same label in %s (field data_hash: "
+                               "%.12s... vs %.12s...); published runs are read-only, so one database cannot hold "
+                               "both", mg->in_paths[k], (long long)run_id, info.label, (long long)p->run_id,
+                               mg->in_paths[p->db], info.data_hash, p->info.data_hash);
+        else
+            ret = ge_error_set(err, GE_ERR_STATE, "%s: run %lld, the published reference run '%s', holds other "
+                               "cells (%zu) than run %lld of the same label and data files in %s (%zu); published "
+                               "runs are read-only, so one database cannot hold both", mg->in_paths[k],
+                               (long long)run_id, info.label, info.n_cells, (long long)p->run_id,
+                               mg->in_paths[p->db], p->info.n_cells);
+        published_run_info_release(&info);
+        return ret;
+    }
+    mg->pubs = xrealloc(mg->pubs, (mg->n_pubs + 1) * sizeof *mg->pubs);
+    mg->pubs[mg->n_pubs++] = (struct pub_run){.db = k, .run_id = run_id, .info = info, .n_inputs = 1};
+    return GE_OK;
+}
+
 /* Adds run (input k) to its group, checking it against the group's other members. */
 static int add_run(struct merge *mg, size_t k, sqlite3_stmt *s, struct ge_error *err)
 {
@@ -142,10 +192,8 @@ static int add_run(struct merge *mg, size_t k, sqlite3_stmt *s, struct ge_error 
     const char *status = (const char *)sqlite3_column_text(s, 7);
     int sharded = sqlite3_column_type(s, 9) != SQLITE_NULL;
     int64_t index = sharded ? sqlite3_column_int64(s, 9) : -1, count = sharded ? sqlite3_column_int64(s, 10) : 0;
-    if (sqlite3_column_type(s, 11) != SQLITE_NULL) /* published reference runs are read-only (schema v3) */
-        return ge_error_set(err, GE_ERR_STATE, "%s: run %lld is the published reference run '%s', which is never "
-                            "merged: import it into the merged database with 'glam-eval import published'", path,
-                            (long long)run_id, (const char *)sqlite3_column_text(s, 11));
+    if (sqlite3_column_type(s, 11) != SQLITE_NULL) /* a published reference run: copied, never grouped */
+        return add_published(mg, k, run_id, err);
     if (strcmp(status, "finished") != 0)
         return ge_error_set(err, GE_ERR_STATE, "%s: run %lld: field status is '%s', not 'finished': finish it "
                             "(glam-eval run --resume %lld) before merging", path, (long long)run_id, status,
@@ -630,6 +678,13 @@ static int merge_all(struct merge *mg, FILE *log, struct ge_error *err)
         for (size_t m = 0; m < mg->groups[g].n_members && ret == GE_OK; m++)
             ret = copy_member(mg, g, &mg->groups[g].members[m], err);
     }
+    for (size_t p = 0; p < mg->n_pubs && ret == GE_OK; p++) {
+        const struct pub_run *pr = &mg->pubs[p];
+        ret = published_copy_run(mg->in[pr->db], pr->run_id, mg->out, &mg->pubs[p].out_run_id, err);
+        if (ret)
+            ge_error_prefix(err, "%s: run %lld (published '%s'): ", mg->in_paths[pr->db], (long long)pr->run_id,
+                            pr->info.label);
+    }
     for (size_t t = 0; t < mg->n_tasks && ret == GE_OK; t++) {
         const struct out_task *ot = &mg->tasks[t];
         const struct group *g = &mg->groups[ot->group];
@@ -653,6 +708,10 @@ static int merge_all(struct merge *mg, FILE *log, struct ge_error *err)
             fprintf(log, "glam-eval merge: run %lld <- %zu %s\n", (long long)mg->groups[g].out_run_id,
                     mg->groups[g].n_members, mg->groups[g].shard_count ? "shards" : "unsharded run");
     }
+    for (size_t p = 0; p < mg->n_pubs && ret == GE_OK && log; p++)
+        fprintf(log, "glam-eval merge: run %lld <- published reference run '%s' (held by %zu input%s)\n",
+                (long long)mg->pubs[p].out_run_id, mg->pubs[p].info.label, mg->pubs[p].n_inputs,
+                mg->pubs[p].n_inputs == 1 ? "" : "s");
     for (size_t k = 0; k < mg->n_in && ret == GE_OK; k++)
         ret = copy_cache(mg, k, err);
     return ret;
@@ -778,6 +837,9 @@ int merge_databases(const char *out_path, const char *const *in_paths, size_t n_
         free(gr->hosts);
     }
     free(mg.groups);
+    for (size_t p = 0; p < mg.n_pubs; p++)
+        published_run_info_release(&mg.pubs[p].info);
+    free(mg.pubs);
     for (size_t t = 0; t < mg.n_tasks; t++)
         free(mg.tasks[t].finished_at);
     free(mg.tasks);

@@ -414,3 +414,176 @@ int published_import(struct store *st, const struct published_set *set, const ch
     }
     return store_tx_end(st, ret, err);
 }
+
+void published_run_info_release(struct published_run_info *info)
+{
+    if (info == NULL)
+        return;
+    free(info->label);
+    memset(info, 0, sizeof *info);
+}
+
+/* Adds one text field to a digest with its terminating NUL, so that field boundaries are part of what is hashed
+ * (a stored text never holds a NUL: sqlite3_column_text would end it there). */
+static void digest_field(struct sha256 *h, const char *s)
+{
+    s = s ? s : "";
+    sha256_update(h, s, strlen(s) + 1);
+}
+
+int published_run_read(struct store *st, int64_t run_id, struct published_run_info *out, struct ge_error *err)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *q = NULL;
+    struct sha256 h;
+    sha256_init(&h);
+    int rc = sqlite3_prepare_v2(st->db, "SELECT p.label, p.data_hash, p.source, m.identity_hash FROM published_runs p "
+                                "JOIN runs r ON r.id = p.run_id JOIN models m ON m.id = r.model_id "
+                                "WHERE p.run_id = ?1", -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail(st, rc, "reading a published run", err);
+    sqlite3_bind_int64(q, 1, run_id);
+    rc = sqlite3_step(q);
+    int ret = GE_OK;
+    if (rc == SQLITE_ROW) {
+        out->label = xstrdup((const char *)sqlite3_column_text(q, 0));
+        snprintf(out->data_hash, sizeof out->data_hash, "%s", (const char *)sqlite3_column_text(q, 1));
+        for (int col = 0; col < 4; col++)
+            digest_field(&h, (const char *)sqlite3_column_text(q, col));
+    } else if (rc == SQLITE_DONE) {
+        ret = ge_error_set(err, GE_ERR_NOTFOUND, "%s: run %lld is not a published reference run", st->path,
+                           (long long)run_id);
+    } else {
+        ret = store_fail(st, rc, "reading a published run", err);
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+    if (ret == GE_OK) {
+        rc = sqlite3_prepare_v2(st->db, "SELECT task, metric, setting, n_shots, split, value, source_table FROM "
+                                "published_scores WHERE run_id = ?1 ORDER BY task, metric, setting", -1, &q, NULL);
+        if (rc != SQLITE_OK)
+            ret = store_fail(st, rc, "reading published scores", err);
+    }
+    if (ret == GE_OK) {
+        sqlite3_bind_int64(q, 1, run_id);
+        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+            char num[40];
+            for (int col = 0; col < 3; col++)
+                digest_field(&h, (const char *)sqlite3_column_text(q, col));
+            snprintf(num, sizeof num, "%lld", (long long)sqlite3_column_int64(q, 3));
+            digest_field(&h, num);
+            digest_field(&h, (const char *)sqlite3_column_text(q, 4));
+            snprintf(num, sizeof num, "%.17g", sqlite3_column_double(q, 5));
+            digest_field(&h, num);
+            digest_field(&h, (const char *)sqlite3_column_text(q, 6));
+            out->n_cells++;
+        }
+        if (rc != SQLITE_DONE)
+            ret = store_fail(st, rc, "reading published scores", err);
+    }
+    sqlite3_finalize(q);
+    uint8_t digest[SHA256_DIGEST_LEN];
+    sha256_final(&h, digest);
+    sha256_digest_hex(digest, out->digest);
+    if (ret != GE_OK)
+        published_run_info_release(out);
+    return ret;
+}
+
+int published_copy_run(struct store *in, int64_t run_id, struct store *out, int64_t *out_run_id, struct ge_error *err)
+{
+    sqlite3_stmt *q = NULL, *cells = NULL;
+    int64_t model_id = 0, new_id = 0;
+    int rc = sqlite3_prepare_v2(in->db, "SELECT m.identity_hash, r.args, r.seeds, r.program_version, r.started_at, "
+                                "r.finished_at, r.host, p.label, p.source, p.data_file, p.data_hash, p.imported_at "
+                                "FROM published_runs p JOIN runs r ON r.id = p.run_id JOIN models m ON "
+                                "m.id = r.model_id WHERE p.run_id = ?1", -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail(in, rc, "reading a published run", err);
+    sqlite3_bind_int64(q, 1, run_id);
+    int ret = GE_OK;
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_DONE)
+        ret = ge_error_set(err, GE_ERR_NOTFOUND, "%s: run %lld is not a published reference run", in->path,
+                           (long long)run_id);
+    else if (rc != SQLITE_ROW)
+        ret = store_fail(in, rc, "reading a published run", err);
+    if (ret == GE_OK) {
+        sqlite3_stmt *m = NULL;
+        rc = sqlite3_prepare_v2(out->db, "SELECT id FROM models WHERE identity_hash = ?1", -1, &m, NULL);
+        if (rc != SQLITE_OK)
+            ret = store_fail(out, rc, "finding a model", err);
+        else {
+            sqlite3_bind_text(m, 1, (const char *)sqlite3_column_text(q, 0), -1, SQLITE_STATIC);
+            if (sqlite3_step(m) == SQLITE_ROW)
+                model_id = sqlite3_column_int64(m, 0);
+            else
+                ret = ge_error_set(err, GE_ERR_STATE, "%s: the model %.12s... of published run '%s' is not stored",
+                                   out->path, (const char *)sqlite3_column_text(q, 0),
+                                   (const char *)sqlite3_column_text(q, 7));
+        }
+        sqlite3_finalize(m);
+    }
+    /* The order of the import (published_import): the runs row and its status first (the triggers keep a run
+     * read-only once its published_runs row exists), then that row, then the cells. */
+    if (ret == GE_OK) {
+        struct store_run run = {.model_id = model_id, .args_json = (const char *)sqlite3_column_text(q, 1),
+                                .seeds_json = (const char *)sqlite3_column_text(q, 2),
+                                .program_version = (const char *)sqlite3_column_text(q, 3),
+                                .started_at = (const char *)sqlite3_column_text(q, 4),
+                                .host = (const char *)sqlite3_column_text(q, 6)};
+        ret = store_create_run(out, &run, &new_id, err);
+    }
+    if (ret == GE_OK)
+        ret = store_set_run_status(out, new_id, STORE_RUN_FINISHED, (const char *)sqlite3_column_text(q, 5), err);
+    char run_text[32];
+    snprintf(run_text, sizeof run_text, "%lld", (long long)new_id);
+    if (ret == GE_OK) {
+        const char *pr[] = {run_text,
+                            (const char *)sqlite3_column_text(q, 7),
+                            (const char *)sqlite3_column_text(q, 8),
+                            (const char *)sqlite3_column_text(q, 9),
+                            (const char *)sqlite3_column_text(q, 10),
+                            (const char *)sqlite3_column_text(q, 11)};
+        ret = exec_bound(out, "INSERT INTO published_runs (run_id, label, source, data_file, data_hash, imported_at) "
+                              "VALUES (CAST(?1 AS INTEGER), ?2, ?3, ?4, ?5, ?6)", "storing a published run", 6, pr,
+                         NULL, err);
+    }
+    /* Cells go column for column, the value bound as the double it is (a text round trip may not be exact). */
+    sqlite3_stmt *put = NULL;
+    if (ret == GE_OK) {
+        rc = sqlite3_prepare_v2(in->db, "SELECT task, metric, setting, n_shots, split, value, source_table FROM "
+                                "published_scores WHERE run_id = ?1 ORDER BY id", -1, &cells, NULL);
+        if (rc != SQLITE_OK)
+            ret = store_fail(in, rc, "reading published scores", err);
+        else
+            sqlite3_bind_int64(cells, 1, run_id);
+    }
+    if (ret == GE_OK) {
+        rc = sqlite3_prepare_v2(out->db, "INSERT INTO published_scores (run_id, task, metric, setting, n_shots, split, "
+                                "value, source_table) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", -1, &put, NULL);
+        if (rc != SQLITE_OK)
+            ret = store_fail(out, rc, "storing a published score", err);
+    }
+    while (ret == GE_OK && (rc = sqlite3_step(cells)) == SQLITE_ROW) {
+        sqlite3_reset(put);
+        sqlite3_bind_int64(put, 1, new_id);
+        for (int col = 0; col < 3; col++)
+            store_bind_text(put, col + 2, (const char *)sqlite3_column_text(cells, col));
+        sqlite3_bind_int64(put, 5, sqlite3_column_int64(cells, 3));
+        store_bind_text(put, 6, (const char *)sqlite3_column_text(cells, 4));
+        sqlite3_bind_double(put, 7, sqlite3_column_double(cells, 5));
+        store_bind_text(put, 8, (const char *)sqlite3_column_text(cells, 6));
+        int prc = sqlite3_step(put);
+        if (prc != SQLITE_DONE)
+            ret = store_fail(out, prc, "storing a published score", err);
+    }
+    if (ret == GE_OK && cells && rc != SQLITE_DONE)
+        ret = store_fail(in, rc, "reading published scores", err);
+    sqlite3_finalize(put);
+    sqlite3_finalize(cells);
+    sqlite3_finalize(q);
+    if (ret == GE_OK)
+        *out_run_id = new_id;
+    return ret;
+}

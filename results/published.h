@@ -25,6 +25,7 @@
 #define GE_PUBLISHED_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "harness/error.h"
@@ -74,6 +75,29 @@ void published_release(struct published_set *set);
  * GE_ERR_STATE when a label was imported from different data; nothing is written then. */
 int published_import(struct store *st, const struct published_set *set, const char *const *only, size_t n_only,
                      const char *imported_at, FILE *log, struct ge_error *err);
+
+/* A published run as a database holds it, as merge compares them. Invariant: digest is the SHA-256 of the label,
+ * data hash, source and model identity hash and of every cell (task, metric, setting, n_shots, split, value as
+ * %.17g, source table) in (task, metric, setting) order, so two runs have the same digest exactly when a report
+ * reads the same numbers from them; the import time and program version are left out. */
+struct published_run_info {
+    char *label;          /* owned */
+    char data_hash[65];   /* SHA-256 of the data files it was imported from */
+    char digest[65];
+    size_t n_cells;
+};
+
+/* Reads published run run_id of st into *out (zeroed first; release with published_run_info_release). Fails with
+ * GE_ERR_NOTFOUND when run_id is not a published run, or an SQLite failure; *out is released then. */
+int published_run_read(struct store *st, int64_t run_id, struct published_run_info *out, struct ge_error *err);
+void published_run_info_release(struct published_run_info *info);
+
+/* Copies published run run_id of in, with its published_runs row and every cell, into out as a new published run
+ * (*out_run_id), in the order the import writes them. The run's model must already be in out (same identity
+ * hash; merge copies every model first): GE_ERR_STATE otherwise. Writes through out's connection without a
+ * transaction of its own: the caller's transaction makes the copy all or nothing. */
+int published_copy_run(struct store *in, int64_t run_id, struct store *out, int64_t *out_run_id,
+                       struct ge_error *err);
 
 /* The default data directory: $GLAM_EVAL_PUBLISHED, else the installed $(pkgdatadir)/published, else (a build
  * that was never installed) the published/ directory of the source tree it was built from. */

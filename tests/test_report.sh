@@ -2,7 +2,7 @@
 # test_report.sh — `glam-eval report` and `glam-eval import published` end to end: tiny runs on the real stories260K
 # model and on an `init` MoE checkpoint, reported in every format beside the published GPT-3 numbers; the HTML is
 # one well-formed self-contained file (and opens in headless Chromium when /usr/bin/chromium is installed: a
-# screenshot is taken); published runs refuse to be resumed, merged or deleted. Prints TAP; skips without ../shared.
+# screenshot is taken); published runs refuse to be resumed or deleted, and merge copies them once into its output. Prints TAP; skips without ../shared.
 set -u
 bin=${GLAM_EVAL_BIN:-./glam-eval}
 shared=${GLAM_EVAL_SHARED:-../shared}
@@ -165,9 +165,47 @@ sqlite3 "$db" "UPDATE models SET n_params = 1 WHERE id = (SELECT model_id FROM r
 [ $? != 0 ] && grep -q "model of a published reference run is read-only" "$tmp/e7" \
     && [ "$(sqlite3 "$db" "SELECT n_params FROM models WHERE id = (SELECT model_id FROM runs WHERE id = $pub)")" != 1 ]
 ok $? "a published run's model row cannot be changed"
-"$bin" merge "$tmp/m.db" "$db" 2>"$tmp/e5"; rc=$?
-[ $rc = 1 ] && grep -q "published reference run 'gpt3-175b'" "$tmp/e5" && [ ! -e "$tmp/m.db" ]
-ok $? "merge refuses a database holding a published run (it would lose its cells)"
+
+# merge: a published run is no shard's result; it is copied once into OUT with every cell, and stays read-only there.
+q_pub() { # the published runs of schema $1 ("" or "b."), every cell, values as stored (no text round trip)
+    echo "SELECT p.label, p.source, p.data_file, p.data_hash, p.imported_at, m.identity_hash, m.n_params, r.args,
+        r.status, s.task, s.metric, s.setting, s.n_shots, s.split, s.value, s.source_table FROM ${1-}published_scores s
+        JOIN ${1-}published_runs p USING (run_id) JOIN ${1-}runs r ON r.id = p.run_id JOIN ${1-}models m ON m.id = r.model_id"
+}
+same_pub() { # databases $1 and $2 hold the same published runs, cell for cell
+    [ "$(sqlite3 "$1" "ATTACH '$2' AS b; SELECT (SELECT count(*) FROM ($(q_pub) EXCEPT $(q_pub b.))) +
+        (SELECT count(*) FROM ($(q_pub b.) EXCEPT $(q_pub))) + (SELECT count(*) FROM published_scores) -
+        (SELECT count(*) FROM b.published_scores)" 2>&1)" = 0 ]
+}
+"$bin" merge "$tmp/m.db" "$db" >/dev/null 2>"$tmp/e5"
+ok $? "merge takes a database holding published runs"
+grep -q "<- published reference run 'gpt3-175b' (held by 1 input)" "$tmp/e5"; ok $? "merge names the published runs it copies"
+same_pub "$db" "$tmp/m.db"; ok $? "the merged database holds the published runs, cell for cell"
+"$bin" report --db "$db" --run 1 --run 2 --against gpt3-175b | grep -v "^Database:" >"$tmp/rep_a.md"
+"$bin" report --db "$tmp/m.db" --run 1 --run 2 --against gpt3-175b | grep -v "^Database:" >"$tmp/rep_b.md"
+[ -s "$tmp/rep_a.md" ] && cmp -s "$tmp/rep_a.md" "$tmp/rep_b.md"; ok $? "the report on the merged database is the same"
+mpub=$(sqlite3 "$tmp/m.db" "SELECT run_id FROM published_runs WHERE label = 'gpt3-175b'")
+sqlite3 "$tmp/m.db" "DELETE FROM runs WHERE id = $mpub" 2>"$tmp/e4"; [ $? != 0 ] && grep -q "cannot be deleted" "$tmp/e4"
+ok $? "the copied published run is read-only too"
+sh_opts="--model $model --tasks copa --shots 0 --limit 6 --max-length 512 --data-dir $data"
+"$bin" run $sh_opts --shard 0/2 --db "$tmp/sh0.db" >/dev/null 2>&1 && "$bin" run $sh_opts --shard 1/2 --db "$tmp/sh1.db" \
+    >/dev/null 2>&1 && "$bin" import published --data-dir "$srcdir/published" --db "$tmp/sh0.db" >/dev/null 2>&1 &&
+    cp "$tmp/sh1.db" "$tmp/sh1x.db" && "$bin" import published --data-dir "$srcdir/published" --db "$tmp/sh1.db" >/dev/null 2>&1
+ok $? "two shards, the published runs imported into both (and into one only)"
+"$bin" merge "$tmp/ms.db" "$tmp/sh0.db" "$tmp/sh1.db" >/dev/null 2>"$tmp/e6" &&
+    [ "$(sqlite3 "$tmp/ms.db" "SELECT count(*) FROM runs; SELECT group_concat(label) FROM (SELECT label FROM published_runs ORDER BY 1)")" = "3
+glam-64b64e,gpt3-175b" ] && grep -q "<- 2 shards" "$tmp/e6" && grep -q "'gpt3-175b' (held by 2 inputs)" "$tmp/e6" && same_pub "$tmp/sh0.db" "$tmp/ms.db"
+ok $? "shards that both hold the same published runs: one merged run and each published run once"
+"$bin" merge "$tmp/ms1.db" "$tmp/sh0.db" "$tmp/sh1x.db" >/dev/null 2>&1 && same_pub "$tmp/sh0.db" "$tmp/ms1.db"
+ok $? "a published run held by one shard only is copied too"
+cp -r "$srcdir/published" "$tmp/pubx" && chmod -R u+w "$tmp/pubx" &&
+    sed -i 's/^\(gpt3-175b\tzero\t0\tboolq\tacc\tdev\t\)[0-9.]*/\150.0/' "$tmp/pubx/scores.tsv" &&
+    ! cmp -s "$srcdir/published/scores.tsv" "$tmp/pubx/scores.tsv" &&
+    "$bin" import published --only gpt3-175b --data-dir "$tmp/pubx" --db "$tmp/sh1x.db" >/dev/null 2>&1
+ok $? "shard 1 gets gpt3-175b from changed data files"
+"$bin" merge "$tmp/ms2.db" "$tmp/sh0.db" "$tmp/sh1x.db" >/dev/null 2>"$tmp/e7"; rc=$?
+[ $rc = 1 ] && grep -q "sh1x.db: run 2, the published reference run 'gpt3-175b', was imported from other data files than run 2 of the same label in .*sh0.db (field data_hash" "$tmp/e7" && [ ! -e "$tmp/ms2.db" ]
+ok $? "one label with different data in two inputs is refused naming both databases and the field"
 cnt=$(sqlite3 "$db" "SELECT count(*) FROM published_scores WHERE run_id = $pub")
 [ "$cnt" = 95 ]; ok $? "its 95 published cells are intact ($cnt)"
 
