@@ -169,8 +169,10 @@ const struct command cmd_prompt = {
     .usage = "usage: glam-eval prompt TASK [--doc N] [--shots K|few] [--seed S] [--data-dir DIR]\n"
              "\n"
              "Prints every request of document N (0-based) of TASK's evaluation split at K shots, exactly as\n"
-             "`glam-eval run` sends them: context, continuation (multiple choice) or generation settings. `run`\n"
-             "also drops few-shot examples (the last drawn first) when a prompt exceeds the model's window;\n"
-             "without a model this command shows the prompt before that fitting.\n",
+             "`glam-eval run` sends them: context, continuation (multiple choice) or generation settings. The first\n"
+             "line names the document's id, the one `run` stores and `score` keys predictions by (for a dataset\n"
+             "without ids, the 1-based line number: --doc 0 is id 1). `run` also drops few-shot examples (the\n"
+             "last drawn first) when a prompt exceeds the model's window; without a model this command shows the\n"
+             "prompt before that fitting.\n",
     .run = prompt_run,
 };

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scoring/doc_id.h"
 #include "scoring/id_index.h"
 #include "scoring/jsonl.h"
 #include "scoring/predictions.h"
@@ -41,7 +42,7 @@ struct qa_data {
     size_t *line;               /* owned: 1-based line of question i */
     size_t cap;                 /* allocated entries of the three arrays */
     char answer_field[FIELD_CAP]; /* the gold answer path, "" until chosen (caller's or auto-detected) */
-    char id_field[FIELD_CAP];   /* the id field, "" = line numbers; chosen with the first record */
+    char id_field[FIELD_CAP];   /* the id field, "" = line ids (scoring/doc_id.h); chosen with the first record */
     int chosen;                 /* 1 once the fields are fixed */
     int squad_form;             /* 1 when a record's golds are an object with a "text" array (SQuAD v2's shape):
                                    scored with SQuAD v2.0's rules, golds normalising to nothing dropped */
@@ -154,7 +155,7 @@ static int record_fn(void *ctx, const cJSON *rec, size_t line_no, struct ge_erro
         if (rc)
             return ge_error_prefix(err, "field \"%s\": ", d->id_field);
     } else {
-        snprintf(id, sizeof id, "%zu", line_no - 1);
+        doc_id_from_line(line_no, id); /* the id `run` stores for the record */
     }
     const cJSON *v = get_path(rec, d->answer_field);
     if (v == NULL)
@@ -265,8 +266,9 @@ int qa_score_files(const char *metric, const char *dataset_path, const char *pre
     for (size_t k = 0; k < predictions_count(&p); k++) {
         size_t i;
         if (!id_index_find(&d.ids, p.ids.keys[k], &i)) {
-            rc = ge_error_set(err, GE_ERR_FORMAT, "%s: line %zu: prediction for unknown id \"%s\" (not in %s)",
-                              predictions_path, p.line[k], p.ids.keys[k], dataset_path);
+            rc = ge_error_set(err, GE_ERR_FORMAT, "%s: line %zu: prediction for unknown id \"%s\" (not in %s%s)",
+                              predictions_path, p.line[k], p.ids.keys[k], dataset_path,
+                              d.id_field[0] ? "" : ", whose ids are its 1-based line numbers, as `run` stores them");
             goto out;
         }
     }

@@ -19,6 +19,7 @@
 
 #include "harness/fileio.h"
 #include "harness/xalloc.h"
+#include "scoring/doc_id.h"
 #include "scoring/id_index.h"
 #include "scoring/jsonl.h"
 #include "scoring/normalize.h"
@@ -188,6 +189,7 @@ struct quac_dataset {
     size_t n_dia, dia_cap;     /* dialogues read; allocated slots */
     struct quac_question *q;   /* owned array of q_cap slots, the first n_q in use */
     size_t n_q, q_cap;         /* questions read (<= QUAC_QUESTIONS_MAX); allocated slots */
+    int line_ids;              /* 1 when dialogue ids are line ids (the llm-foundry JSONL, scoring/doc_id.h) */
 };
 
 static void dataset_release(struct quac_dataset *ds)
@@ -339,9 +341,11 @@ static int foundry_fn(void *ctx, const cJSON *rec, size_t line_no, struct ge_err
     start = start ? start + strlen("\nContext: ") : text;
     const char *end = strstr(start, "\n\nQuestion: ");
     size_t len = end ? (size_t)(end - start) : strlen(start);
-    char did[32], qid[40];
-    snprintf(did, sizeof did, "%zu", line_no - 1);
+    /* The dialogue id is the id `run` stores for the record (the quac task has no id field): its line id. */
+    char did[DOC_ID_LINE_CAP], qid[DOC_ID_LINE_CAP + 8];
+    doc_id_from_line(line_no, did);
     snprintf(qid, sizeof qid, "%s_q#0", did);
+    ds->line_ids = 1;
     struct quac_question *q;
     int rc = add_dialogue(ds, did, start, len, err);
     if (rc == GE_OK)
@@ -489,6 +493,26 @@ static int predictions_load(const char *path, struct quac_predictions *p, struct
 
 /* ---- scoring ------------------------------------------------------------------------------------------- */
 
+/* The official script ignores predictions for unknown questions. With line ids, though, a prediction whose
+ * dialogue id is a number but no dialogue's is almost surely off by one (keyed by 0-based line numbers, it would
+ * score every answer against the next question without a word): that is an error naming it. used[k] is 1 for
+ * the predictions that some question found. */
+static int check_line_keys(const struct quac_predictions *p, const unsigned char *used, const char *dataset_path,
+                           const char *predictions_path, struct ge_error *err)
+{
+    for (size_t k = 0; k < p->keys.n_keys; k++) {
+        const char *key = p->keys.keys[k];
+        size_t dia_len = strcspn(key, "\x1f");
+        if (used[k] || dia_len == 0 || strspn(key, "0123456789") != dia_len)
+            continue;
+        const char *qid = key[dia_len] ? key + dia_len + 1 : key;
+        return ge_error_set(err, GE_ERR_FORMAT,
+                            "%s: prediction for unknown question \"%s\" (%s has dialogue ids 1, 2, ...: the 1-based "
+                            "line numbers, as `run` stores them)", predictions_path, qid, dataset_path);
+    }
+    return GE_OK;
+}
+
 /* With map_unanswerable: 1 when pred should count as CANNOTANSWER for question q. */
 static int means_unanswerable(const char *pred, const struct quac_question *q, struct ge_error *err, int *yes)
 {
@@ -523,6 +547,7 @@ int quac_score_files_opts(const char *dataset_path, const char *predictions_path
     struct quac_predictions preds = {0};
     double *unfiltered = NULL, *kept_f1 = NULL, *unans = NULL;
     enum quac_overlap *kept_cat = NULL;
+    unsigned char *used = NULL; /* (preds.keys.n_keys) 1 for a prediction some question found */
     cJSON *obj = NULL;
     if (opts == NULL)
         opts = &defaults;
@@ -537,7 +562,8 @@ int quac_score_files_opts(const char *dataset_path, const char *predictions_path
     kept_f1 = malloc((ds.n_q + 1) * sizeof *kept_f1);
     unans = malloc((ds.n_q + 1) * sizeof *unans);
     kept_cat = malloc((ds.n_q + 1) * sizeof *kept_cat);
-    if (!unfiltered || !kept_f1 || !unans || !kept_cat) {
+    used = calloc(preds.keys.n_keys + 1, sizeof *used);
+    if (!unfiltered || !kept_f1 || !unans || !kept_cat || !used) {
         rc = ge_error_set(err, GE_ERR_NOMEM, "out of memory for the scores of %zu questions", ds.n_q);
         goto out;
     }
@@ -555,6 +581,8 @@ int quac_score_files_opts(const char *dataset_path, const char *predictions_path
             size_t k;
             int found = id_index_find(&preds.keys, key, &k);
             free(key);
+            if (found)
+                used[k] = 1;
             struct quac_turn_score s;
             const char *pred = found ? preds.p[k].span : "";
             int cannot = 0;
@@ -614,6 +642,8 @@ int quac_score_files_opts(const char *dataset_path, const char *predictions_path
     }
     for (size_t i = 0; i < n_unans; i++)
         unans_sum += unans[i];
+    if (ds.line_ids && (rc = check_line_keys(&preds, used, dataset_path, predictions_path, err)) != GE_OK)
+        goto out;
 
     obj = cJSON_CreateObject();
     add_ratio(obj, "unfiltered_f1", unfiltered_sum, n_unfiltered);
@@ -630,6 +660,7 @@ out:
     free(kept_f1);
     free(unans);
     free(kept_cat);
+    free(used);
     predictions_release_quac(&preds);
     dataset_release(&ds);
     return rc;

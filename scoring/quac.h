@@ -70,9 +70,12 @@ struct quac_options {
  *   official val_v0.2.json: {"data": [{"paragraphs": [{"id", "context", "qas": [{"id", "answers": [{"text"}],
  *     "yesno", "followup"}]}]}]};
  *   llm-foundry's prompt-formatted JSONL (../shared/data/quac/quac.jsonl, see its README): one question per line
- *     with "context" (the prompt) and "answer" (single reference) and "aliases"; line N (0-based) is dialogue
- *     "N" with question "N_q#0"; the section text between "\nContext: " and the next "\n\nQuestion: " serves as
- *     the context. This file has one reference per question, so human F1 is 1 and HEQ means F1 == 1.
+ *     with "context" (the prompt) and "answer" (single reference) and "aliases"; line N (1-based, the id `run`
+ *     stores for the record, scoring/doc_id.h) is dialogue "N" with question "N_q#0"; the section text between
+ *     "\nContext: " and the next "\n\nQuestion: " serves as the context. This file has one reference per question,
+ *     so human F1 is 1 and HEQ means F1 == 1. A prediction whose dialogue id is a number but no dialogue's (e.g.
+ *     "0_q#0", from a file keyed by 0-based line numbers) is an error naming it; the script ignores unknown
+ *     questions, and so do we otherwise.
  * Predictions (detected from the content):
  *   the official JSONL: per line {"qid": [...], "best_span_str": [...], "yesno": [...], "followup": [...]},
  *     the lists zipped; the dialogue id is the first qid up to "_q#";

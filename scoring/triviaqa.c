@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "harness/utf8.h"
+#include "scoring/doc_id.h"
 #include "scoring/id_index.h"
 #include "scoring/jsonl.h"
 #include "scoring/normalize.h"
@@ -98,7 +99,7 @@ struct tqa_data {
     char ***truths;       /* owned: truths[i] is an owned array of n_truths[i] owned strings */
     size_t *n_truths;     /* owned: number of ground truths of key i */
     size_t cap;           /* allocated entries of truths and n_truths */
-    int line_ids;         /* JSONL only: 1 when keys are line numbers, 0 when question_id, -1 before the first */
+    size_t n_line_ids;    /* JSONL only: questions keyed by their line id (no question_id, scoring/doc_id.h) */
 };
 
 static void free_truths(char **t, size_t n)
@@ -301,33 +302,50 @@ static int jsonl_fn(void *ctx, const cJSON *rec, size_t line_no, struct ge_error
     const cJSON *qid = cJSON_GetObjectItemCaseSensitive(rec, "question_id");
     const cJSON *aliases = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, "answer"),
                                                             "normalized_aliases");
-    int has_id = cJSON_IsString(qid) && qid->valuestring[0] != '\0';
-    if (d->line_ids < 0)
-        d->line_ids = !has_id;
-    if (!d->line_ids && !has_id)
-        return ge_error_set(err, GE_ERR_FORMAT, "field \"question_id\" is missing or empty (the first record has one)");
+    /* The key is the id `run` stores for the record (the triviaqa task's rule): question_id when non-empty,
+     * else the record's 1-based line number. */
+    char line_id[DOC_ID_LINE_CAP];
+    const char *key;
+    int rc = doc_id_string_or_line(qid, line_no, line_id, &key, err);
+    if (rc)
+        return ge_error_prefix(err, "field \"question_id\" ");
+    if (strlen(key) >= PREDICTIONS_ID_CAP)
+        return ge_error_set(err, GE_ERR_LIMIT, "question_id is longer than %d bytes", PREDICTIONS_ID_CAP - 1);
     if (!cJSON_IsArray(aliases))
         return ge_error_set(err, GE_ERR_FORMAT, "field \"answer.normalized_aliases\" is %s",
                             aliases ? "not an array" : "missing");
-    char key[PREDICTIONS_ID_CAP];
-    if (d->line_ids)
-        snprintf(key, sizeof key, "%zu", line_no - 1);
-    else if (strlen(qid->valuestring) >= sizeof key)
-        return ge_error_set(err, GE_ERR_LIMIT, "question_id is longer than %zu bytes", sizeof key - 1);
-    else
-        memcpy(key, qid->valuestring, strlen(qid->valuestring) + 1);
+    d->n_line_ids += key == line_id;
     char **t;
     size_t n;
-    int rc = build_truths(aliases, NULL, &t, &n, err);
+    rc = build_truths(aliases, NULL, &t, &n, err);
     return rc ? rc : data_put(d, key, t, n, err);
 }
 
 /* ---- file scorer ------------------------------------------------------------------------------------------- */
 
+/* The official script ignores a prediction for an unknown key (it only counts it in pred_len). When the dataset
+ * keys questions by line id, though, a number that is not a key is almost surely an id off by one (a file keyed
+ * by 0-based line numbers, which would otherwise score every answer against the next question without a word):
+ * that is an error naming the key. Other unknown keys are ignored as the script does. */
+static int check_line_keys(const struct tqa_data *d, const struct predictions *p, const char *dataset_path,
+                           const char *predictions_path, struct ge_error *err)
+{
+    for (size_t k = 0; k < predictions_count(p); k++) {
+        const char *key = p->ids.keys[k];
+        size_t i;
+        if (key[0] == '\0' || key[strspn(key, "0123456789")] != '\0' || id_index_find(&d->keys, key, &i))
+            continue;
+        return ge_error_set(err, GE_ERR_FORMAT,
+                            "%s: prediction for unknown question \"%s\" (%s keys a record without a question_id by "
+                            "its 1-based line number, as `run` stores it)", predictions_path, key, dataset_path);
+    }
+    return GE_OK;
+}
+
 int triviaqa_score_files(const char *dataset_path, const char *predictions_path, struct strbuf *out_json,
                          struct ge_error *err)
 {
-    struct tqa_data d = {.truths = NULL, .n_truths = NULL, .cap = 0, .line_ids = -1};
+    struct tqa_data d = {.truths = NULL, .n_truths = NULL, .cap = 0, .n_line_ids = 0};
     struct predictions p;
     cJSON *obj = NULL;
     id_index_init(&d.keys, 0);
@@ -340,6 +358,8 @@ int triviaqa_score_files(const char *dataset_path, const char *predictions_path,
         goto out;
     }
     if ((rc = predictions_load_json_object(predictions_path, &p, err)) != GE_OK)
+        goto out;
+    if (d.n_line_ids > 0 && (rc = check_line_keys(&d, &p, dataset_path, predictions_path, err)) != GE_OK)
         goto out;
 
     double em_sum = 0.0, f1_sum = 0.0;

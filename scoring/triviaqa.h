@@ -23,9 +23,11 @@
  *   official JSON: {"Data": [{"QuestionId", "Answer": {"NormalizedAliases": [...], "HumanAnswers": [...]?, ...},
  *     "EntityPages": [...], "SearchResults": [...], ...}], "Domain", "VerifiedEval", "Version"};
  *   JSONL (Hugging Face trivia_qa schema, e.g. ../shared/data/triviaqa/validation.jsonl): one object per line with
- *     "question_id" and "answer": {"normalized_aliases": [...], ...}. Keys are the question_id values when the first
- *     record has a non-empty one (then every record must), else the 0-based line numbers ("0", "1", ...), because
- *     our shared copy has no ids.
+ *     "question_id" and "answer": {"normalized_aliases": [...], ...}. A record's key is the id `run` stores for it
+ *     (scoring/doc_id.h, the triviaqa task's rule): its question_id when non-empty, else its 1-based line number
+ *     ("1", "2", ...; our shared copy has empty ids). When some key is a line number, a prediction whose key is a
+ *     number but no question's (e.g. "0", from a file keyed by 0-based line numbers) is an error naming it;
+ *     other unknown keys are ignored as the script ignores them.
  * Predictions: a JSON object {"key": "answer text"} (see predictions.h). */
 #ifndef GE_TRIVIAQA_H
 #define GE_TRIVIAQA_H

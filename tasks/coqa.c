@@ -24,6 +24,7 @@
 #include "harness/strbuf.h"
 #include "harness/xalloc.h"
 #include "scoring/coqa.h"
+#include "scoring/doc_id.h"
 #include "tasks/gen_common.h"
 #include "tasks/task.h"
 
@@ -93,8 +94,8 @@ static int coqa_load_multi(const cJSON *record, size_t line_no, struct task_doc 
     if (rc != GE_OK)
         goto out;
 
-    char line_id[32];
-    snprintf(line_id, sizeof line_id, "%zu", line_no);
+    char line_id[DOC_ID_LINE_CAP];
+    doc_id_from_line(line_no, line_id);
     if (story_id == NULL || story_id[0] == '\0')
         story_id = line_id;
     docs = xcalloc(n_turns, sizeof *docs);

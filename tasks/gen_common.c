@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "harness/xalloc.h"
+#include "scoring/doc_id.h"
 #include "scoring/qa_em.h"
 #include "tasks/gen_common.h"
 
@@ -93,13 +94,12 @@ char *gen_strdupf(const char *fmt, ...)
 
 int gen_doc_id(const cJSON *record, const char *id_path, size_t line_no, struct task_doc *doc, struct ge_error *err)
 {
-    const cJSON *v = id_path ? gen_field(record, id_path) : NULL;
-    if (v != NULL && !cJSON_IsString(v))
-        return ge_error_set(err, GE_ERR_FORMAT, "field \"%s\" is not a string", id_path);
-    if (v != NULL && v->valuestring[0] != '\0')
-        doc->id = xstrdup(v->valuestring);
-    else
-        doc->id = gen_strdupf("%zu", line_no);
+    char line_id[DOC_ID_LINE_CAP];
+    const char *id;
+    int rc = doc_id_string_or_line(id_path ? gen_field(record, id_path) : NULL, line_no, line_id, &id, err);
+    if (rc != GE_OK) /* only for a value found at id_path, so id_path is set */
+        return ge_error_prefix(err, "field \"%s\" ", id_path ? id_path : "");
+    doc->id = xstrdup(id);
     return GE_OK;
 }
 

@@ -29,8 +29,9 @@ int gen_strings(const cJSON *record, const char *path, size_t min, char ***out, 
  * line limit). */
 char *gen_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* doc->id = the non-empty string at id_path when id_path is non-NULL and the record has one, else the decimal
- * line number. A present id_path that is not a string is an error naming it. */
+/* doc->id = the non-empty string at id_path when id_path is non-NULL and the record has one, else the line id
+ * (scoring/doc_id.h: the 1-based line number, the rule `score` keys predictions by). A present id_path that is
+ * not a string is an error naming it. */
 int gen_doc_id(const cJSON *record, const char *id_path, size_t line_no, struct task_doc *doc, struct ge_error *err);
 
 /* Appends metric name (a constant) = value to out; asserts room (TASK_MAX_METRICS is a programmer's limit). */

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "harness/xalloc.h"
+#include "scoring/doc_id.h"
 #include "tasks/gen_common.h"
 #include "tasks/task.h"
 
@@ -33,7 +34,9 @@ static int lambada_load(const cJSON *record, size_t line_no, struct task_doc *do
     const char *space = strrchr(text, ' ');
     if (space == NULL || space == text || space[1] == '\0')
         return ge_error_set(err, GE_ERR_FORMAT, "field \"text\" has no last word after a space");
-    doc->id = gen_strdupf("%zu", line_no);
+    char line_id[DOC_ID_LINE_CAP];
+    doc_id_from_line(line_no, line_id);
+    doc->id = xstrdup(line_id);
     doc->query = xstrndup(text, (size_t)(space - text));
     doc->answers = xcalloc(1, sizeof *doc->answers);
     doc->answers[0] = xstrdup(space + 1);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "harness/xalloc.h"
+#include "scoring/doc_id.h"
 #include "tasks/mc_record.h"
 
 int mc_get_string(const cJSON *record, const char *field, const char **out, struct ge_error *err)
@@ -41,9 +42,9 @@ int mc_get_index(const cJSON *record, const char *field, size_t n, size_t *out, 
 
 int mc_set_id(struct task_doc *doc, const cJSON *record, const char *field, size_t line_no, struct ge_error *err)
 {
-    char buf[32];
+    char buf[DOC_ID_LINE_CAP];
     if (field == NULL) {
-        snprintf(buf, sizeof buf, "%zu", line_no);
+        doc_id_from_line(line_no, buf);
         doc->id = xstrdup(buf);
         return GE_OK;
     }
@@ -286,11 +287,11 @@ int mc_load_race(const cJSON *record, size_t line_no, struct task_doc **docs_out
         if ((rc = race_problem(p, j, &question, &options, &gold, err)) < 0)
             goto out;
         struct task_doc *d = &docs[j];
-        char id[48];
-        snprintf(id, sizeof id, "%zu_%zu", line_no, j + 1);
+        char line_id[DOC_ID_LINE_CAP], id[DOC_ID_LINE_CAP + 24];
+        doc_id_from_line(line_no, line_id);
+        snprintf(id, sizeof id, "%s_%zu", line_id, j + 1);
         d->id = xstrdup(id);
-        snprintf(id, sizeof id, "%zu", line_no);
-        d->group = xstrdup(id); /* an example from the same article would reveal this document's answer */
+        d->group = xstrdup(line_id); /* an example from the same article would reveal this document's answer */
         mc_alloc_choices(d, (size_t)cJSON_GetArraySize(options), 0);
         size_t k = 0;
         for (const cJSON *it = options->child; it != NULL; it = it->next, k++)

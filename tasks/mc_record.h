@@ -20,7 +20,7 @@ int mc_get_string(const cJSON *record, const char *field, const char **out, stru
 int mc_get_index(const cJSON *record, const char *field, size_t n, size_t *out, struct ge_error *err);
 
 /* Sets doc->id: record[field] when field is non-NULL (a non-empty string, or an integer printed in decimal),
- * else the 1-based line number as text. */
+ * else the line id (scoring/doc_id.h: the 1-based line number, the rule `score` keys predictions by). */
 int mc_set_id(struct task_doc *doc, const cJSON *record, const char *field, size_t line_no, struct ge_error *err);
 
 /* Allocates doc->choices (and doc->contexts when with_contexts) for n options, all NULL; n <= TASK_MAX_CHOICES. */

@@ -15,6 +15,7 @@
 
 #include "harness/fileio.h"
 #include "harness/strbuf.h"
+#include "scoring/doc_id.h"
 #include "scoring/qa_em.h"
 #include "tests/case_file.h"
 #include "tests/qa_test_util.h"
@@ -103,8 +104,15 @@ static void test_errors(void)
                  "line 1: field \"id\": id is not a string or an integer", "fractional id");
     expect_error("em", ds, "{\"id\": 1, \"prediction\": \"x\"}\n{\"id\": \"1\", \"prediction\": \"y\"}\n", NULL, NULL,
                  GE_ERR_FORMAT, "line 2: duplicate id \"1\" (first on line 1)", "duplicate prediction id");
-    expect_error("em", ds, "{\"id\": 2, \"prediction\": \"x\"}\n", NULL, NULL, GE_ERR_FORMAT,
-                 "line 1: prediction for unknown id \"2\"", "prediction for an unknown id");
+    expect_error("em", ds, "{\"id\": 3, \"prediction\": \"x\"}\n", NULL, NULL, GE_ERR_FORMAT,
+                 "line 1: prediction for unknown id \"3\"", "prediction for an unknown id");
+    /* Ids of records without one are their 1-based line numbers (what `run` stores): a file keyed by 0-based line
+     * numbers fails on its id 0, naming the file's line, instead of scoring each answer against the next
+     * question. */
+    expect_error("em", ds, "{\"id\": 0, \"prediction\": \"x\"}\n{\"id\": 1, \"prediction\": \"y\"}\n", NULL, NULL,
+                 GE_ERR_FORMAT, "line 1: prediction for unknown id \"0\"", "0-based ids: id 0 is unknown");
+    expect_error("em", ds, "{\"id\": 1, \"prediction\": \"x\"}\n{\"id\": 0, \"prediction\": \"y\"}\n", NULL, NULL,
+                 GE_ERR_FORMAT, "whose ids are its 1-based line numbers", "0-based ids: the message states the rule");
     expect_error("em", "{\"id\": \"a\", \"answer\": [\"x\"]}\n{\"id\": \"a\", \"answer\": [\"y\"]}\n", "", NULL, NULL,
                  GE_ERR_FORMAT, "line 2: duplicate id \"a\" (first on line 1)", "duplicate dataset id");
     expect_error("em", "{\"id\": \"a\", \"answer\": [\"x\"]}\n{\"answer\": [\"y\"]}\n", "", NULL, NULL, GE_ERR_FORMAT,
@@ -130,7 +138,7 @@ static void test_single(void)
     struct strbuf out;
     struct ge_error err;
     if (qa_test_write_temp(dpath, sizeof dpath, "{\"answer\": \"Paris\"}\n") ||
-        qa_test_write_temp(ppath, sizeof ppath, "{\"id\": \"0\", \"prediction\": \"paris.\"}\n")) {
+        qa_test_write_temp(ppath, sizeof ppath, "{\"id\": \"1\", \"prediction\": \"paris.\"}\n")) {
         tap_ok(0, "qa single: cannot write temporary files");
         return;
     }
@@ -145,13 +153,13 @@ static void test_single(void)
     remove(ppath);
 }
 
-/* The deterministic prediction for id with gold answers golds (as predict() in
- * tests/gen/scoring_text/gen_qa_em.py); returns 0 when the id gets no prediction. */
-static int make_prediction(const char *id, const cJSON *golds, struct strbuf *out)
+/* The deterministic prediction for the question hashed as key with gold answers golds (as predict() in
+ * tests/gen/scoring_text/gen_qa_em.py); returns 0 when the question gets no prediction. */
+static int make_prediction(const char *key, const cJSON *golds, struct strbuf *out)
 {
     int n = cJSON_GetArraySize(golds);
     strbuf_reset(out);
-    switch (qa_test_fnv1a64(id) % 5) {
+    switch (qa_test_fnv1a64(key) % 5) {
     case 0:
         strbuf_append_str(out, n ? cJSON_GetArrayItem(golds, 0)->valuestring : "", NULL);
         return 1;
@@ -203,12 +211,17 @@ static void test_shared(const cJSON *exp, const char *task, const char *split, c
     line_iter_init(&it, data, strlen(data));
     while (line_iter_next(&it, &line, &n)) {
         cJSON *rec = cJSON_ParseWithLength(line, n);
-        char id[64];
-        if (has_id)
+        /* A line id is the 1-based line number (scoring/doc_id.h); the prediction is drawn from the hash of the
+         * 0-based one, the key the expected values were made with, so each question gets the same answer. */
+        char id[64], key[64];
+        if (has_id) {
             snprintf(id, sizeof id, "%s", cJSON_GetStringValue(cJSON_GetObjectItem(rec, "id")));
-        else
-            snprintf(id, sizeof id, "%zu", it.line_no - 1);
-        if (make_prediction(id, shared_golds(rec, a, b), &pred)) {
+            snprintf(key, sizeof key, "%s", id);
+        } else {
+            doc_id_from_line(it.line_no, id);
+            snprintf(key, sizeof key, "%zu", it.line_no - 1);
+        }
+        if (make_prediction(key, shared_golds(rec, a, b), &pred)) {
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "id", id);
             cJSON_AddStringToObject(o, "prediction", strbuf_str(&pred));

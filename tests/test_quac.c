@@ -11,6 +11,7 @@
 
 #include "harness/fileio.h"
 #include "harness/strbuf.h"
+#include "scoring/doc_id.h"
 #include "scoring/pyfloat.h"
 #include "scoring/quac.h"
 #include "tests/case_file.h"
@@ -94,11 +95,12 @@ static void files_case(const cJSON *c, const char *id, void *ctx)
 
 /* Appends the official-JSONL prediction line of strategy "mix" for qid (keep in step with the generator named in
  * quac_shared.jsonl), or nothing for "missing". Returns 1 when a line was added. */
-static int add_mix_line(struct strbuf *out, const char *qid, const char *gold)
+/* One official-JSONL prediction for qid, chosen by the hash of key. */
+static int add_mix_line(struct strbuf *out, const char *key, const char *qid, const char *gold)
 {
     char text[8192];
     struct ge_error err;
-    switch (qa_test_fnv1a32(qid) % 6) {
+    switch (qa_test_fnv1a32(key) % 6) {
     case 0: snprintf(text, sizeof text, "%s", gold); break;
     case 1: snprintf(text, sizeof text, "%.*s", (int)strcspn(gold, " "), gold); break;
     case 2: snprintf(text, sizeof text, "%s", QUAC_CANNOT); break;
@@ -140,11 +142,15 @@ static void shared_case(const cJSON *c, const char *id, void *ctx)
     line_iter_init(&it, data, len);
     while (line_iter_next(&it, &line, &n)) {
         cJSON *rec = cJSON_ParseWithLength(line, n);
-        char qid[40];
-        snprintf(qid, sizeof qid, "%zu_q#0", it.line_no - 1);
+        /* Dialogue ids are line ids (the 1-based line number, scoring/doc_id.h); the prediction is drawn from the
+         * hash of the qid with the 0-based number, the one the expected values were made with. */
+        char did[DOC_ID_LINE_CAP], qid[DOC_ID_LINE_CAP + 8], key[40];
+        doc_id_from_line(it.line_no, did);
+        snprintf(qid, sizeof qid, "%s_q#0", did);
+        snprintf(key, sizeof key, "%zu_q#0", it.line_no - 1);
         const char *answer = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "answer"));
         if (answer)
-            n_preds += add_mix_line(&preds, qid, answer);
+            n_preds += add_mix_line(&preds, key, qid, answer);
         cJSON_Delete(rec);
     }
     free(data);
@@ -203,14 +209,14 @@ static void options_and_errors(void)
     strbuf_init(&out, 0);
     const char *foundry = "{\"context\": \"Title: T\\n\\nSection: S\\nContext: The sky is blue. CANNOTANSWER\\n\\n"
                           "Question: Why?\", \"answer\": \"CANNOTANSWER\", \"aliases\": [\"Cannot answer\"]}\n";
-    const char *pred = "{\"0_q#0\": \"Cannot answer.\"}";
+    const char *pred = "{\"1_q#0\": \"Cannot answer.\"}";
     struct quac_options off = QUAC_OPTIONS_DEFAULT, on = QUAC_OPTIONS_DEFAULT;
     on.map_unanswerable = 1;
     tap_is_int(score_texts(foundry, pred, &off, &out, &err), GE_OK, "options: foundry row with an alias answer");
     tap_is_double(value_of(strbuf_str(&out), "f1"), 0.0, 0.0, "options: official rule gives an alias 0");
     tap_is_int(score_texts(foundry, pred, &on, &out, &err), GE_OK, "options: same with map_unanswerable");
     tap_is_double(value_of(strbuf_str(&out), "f1"), 100.0, 0.0, "options: map_unanswerable accepts the row's alias");
-    tap_is_int(score_texts(foundry, "{\"0_q#0\": \"unanswerable\"}", &on, &out, &err), GE_OK,
+    tap_is_int(score_texts(foundry, "{\"1_q#0\": \"unanswerable\"}", &on, &out, &err), GE_OK,
                "options: \"unanswerable\" with map_unanswerable");
     tap_is_double(value_of(strbuf_str(&out), "unanswerable_acc"), 100.0, 0.0, "options: \"unanswerable\" is mapped");
     tap_ok(is_null(strbuf_str(&out), "yes/no") && is_null(strbuf_str(&out), "followup"),
@@ -243,6 +249,22 @@ static void options_and_errors(void)
     tap_is_int(score_texts("{\"answer\": \"x\"}\n", "{}", &off, &out, &err), GE_ERR_FORMAT,
                "errors: a foundry line without context");
     tap_ok(strstr(err.msg, "line 1") != NULL, "errors: message names the line (%s)", err.msg);
+
+    /* Foundry dialogue ids are the ids `run` stores: the 1-based line numbers, blank lines counted. Predictions
+     * keyed by 0-based numbers would score each answer against the next question: their "0_q#0" is an error. */
+    char two[2048];
+    snprintf(two, sizeof two, "%s\n%s", foundry,
+             "{\"context\": \"Title: T\\n\\nSection: S\\nContext: Grass is green.\\n\\nQuestion: What colour?\", "
+             "\"answer\": \"green\", \"aliases\": []}\n");
+    tap_is_int(score_texts(two, "{\"1_q#0\": \"CANNOTANSWER\", \"3_q#0\": \"green\"}", &off, &out, &err), GE_OK,
+               "ids: dialogues \"1\" and \"3\" (line 2 is blank)");
+    tap_is_double(value_of(strbuf_str(&out), "unfiltered_f1"), 100.0, 0.0, "ids: both answers score against their line");
+    tap_is_int(score_texts(two, "{\"0_q#0\": \"CANNOTANSWER\", \"1_q#0\": \"green\"}", &off, &out, &err),
+               GE_ERR_FORMAT, "ids: 0-based keys are an error");
+    tap_ok(strstr(err.msg, "unknown question \"0_q#0\"") != NULL && strstr(err.msg, "1-based") != NULL,
+           "ids: the message names the question and the rule (%s)", err.msg);
+    tap_is_int(score_texts(two, "{\"1_q#0\": \"CANNOTANSWER\", \"other\": \"x\"}", &off, &out, &err), GE_OK,
+               "ids: a key that is no line number is ignored, as the script ignores it");
     strbuf_release(&out);
 
     struct quac_turn_score s;

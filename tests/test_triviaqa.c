@@ -17,6 +17,7 @@
 
 #include "harness/fileio.h"
 #include "harness/strbuf.h"
+#include "scoring/doc_id.h"
 #include "scoring/triviaqa.h"
 #include "tests/case_file.h"
 #include "tests/qa_test_util.h"
@@ -96,6 +97,52 @@ static void expect_error(const char *dataset_text, const char *preds_text, int c
     remove(ppath);
 }
 
+/* Scores dataset_text against preds_text and checks exact_match and common. */
+static void expect_score(const char *dataset_text, const char *preds_text, double exact_match, long long common,
+                         const char *name)
+{
+    char dpath[512], ppath[512];
+    struct strbuf out;
+    struct ge_error err;
+    if (qa_test_write_temp(dpath, sizeof dpath, dataset_text) || qa_test_write_temp(ppath, sizeof ppath, preds_text)) {
+        tap_ok(0, "triviaqa ids: %s: cannot write temporary files", name);
+        return;
+    }
+    strbuf_init(&out, 0);
+    int rc = triviaqa_score_files(dpath, ppath, &out, &err);
+    if (tap_is_int(rc, GE_OK, "triviaqa ids: %s: scores%s%s", name, rc ? ": " : "", rc ? err.msg : "")) {
+        cJSON *got = cJSON_Parse(strbuf_str(&out));
+        tap_is_double(cJSON_GetNumberValue(cJSON_GetObjectItem(got, "exact_match")), exact_match, 1e-12,
+                      "triviaqa ids: %s: exact_match", name);
+        tap_is_int((long long)cJSON_GetNumberValue(cJSON_GetObjectItem(got, "common")), common,
+                   "triviaqa ids: %s: common", name);
+        cJSON_Delete(got);
+    }
+    strbuf_release(&out);
+    remove(dpath);
+    remove(ppath);
+}
+
+/* JSONL keys are the ids `run` stores (scoring/doc_id.h): question_id when non-empty, else the 1-based line. */
+static void test_ids(void)
+{
+    const char *two = "{\"question_id\": \"\", \"answer\": {\"normalized_aliases\": [\"x\"]}}\n"
+                      "{\"question_id\": \"\", \"answer\": {\"normalized_aliases\": [\"y\"]}}\n";
+    expect_score(two, "{\"1\": \"x\", \"2\": \"y\"}", 100.0, 2, "line ids are 1-based");
+    expect_score("{\"question_id\": \"a\", \"answer\": {\"normalized_aliases\": [\"x\"]}}\n\n"
+                 "{\"question_id\": \"\", \"answer\": {\"normalized_aliases\": [\"y\"]}}\n",
+                 "{\"a\": \"x\", \"3\": \"y\"}", 100.0, 2, "question_id, else the line (a blank line counts)");
+    expect_score(two, "{\"1\": \"x\", \"not-a-question\": \"y\"}", 50.0, 1, "a non-number unknown key is ignored");
+    /* A file keyed by 0-based line numbers would score "x" against "y": its key "0" is an error instead. */
+    expect_error(two, "{\"0\": \"x\", \"1\": \"y\"}", GE_ERR_FORMAT,
+                 "prediction for unknown question \"0\" (", "0-based keys: \"0\" is unknown");
+    expect_error(two, "{\"1\": \"x\", \"3\": \"y\"}", GE_ERR_FORMAT,
+                 "prediction for unknown question \"3\" (", "a key past the last line is unknown");
+    expect_error(two, "{\"0\": \"x\"}", GE_ERR_FORMAT, "by its 1-based line number", "the message states the rule");
+    expect_error("{\"question_id\": 7, \"answer\": {\"normalized_aliases\": [\"x\"]}}\n", "{}", GE_ERR_FORMAT,
+                 "line 1: field \"question_id\" is not a string", "JSONL with a number as question_id");
+}
+
 static void test_errors(void)
 {
     expect_error("{\"Domain\": \"Web\", \"VerifiedEval\": true, \"Data\": [{\"QuestionId\": \"q\", "
@@ -107,15 +154,12 @@ static void test_errors(void)
     expect_error("{\"Domain\": \"Wikipedia\", \"VerifiedEval\": false, \"Data\": [{\"QuestionId\": \"q\", "
                  "\"Answer\": {\"Aliases\": [\"x\"]}}]}",
                  "{}", GE_ERR_FORMAT, "Data[0]: field \"Answer.NormalizedAliases\" is missing", "official without aliases");
-    expect_error("{\"question_id\": \"a\", \"answer\": {\"normalized_aliases\": [\"x\"]}}\n"
-                 "{\"question_id\": \"\", \"answer\": {\"normalized_aliases\": [\"y\"]}}\n",
-                 "{}", GE_ERR_FORMAT, "line 2: field \"question_id\" is missing or empty", "JSONL with a missing id");
     expect_error("{\"question_id\": \"\", \"answer\": {\"aliases\": [\"x\"]}}\n", "{}", GE_ERR_FORMAT,
                  "line 1: field \"answer.normalized_aliases\" is missing", "JSONL without normalized_aliases");
-    expect_error("{\"question_id\": \"\", \"answer\": {\"normalized_aliases\": [\"x\"]}}\n", "{\"0\": null}",
-                 GE_ERR_FORMAT, "prediction for \"0\" is not a string", "null prediction");
-    expect_error("{\"question_id\": \"\", \"answer\": {\"normalized_aliases\": []}}\n", "{\"0\": \"x\"}", GE_ERR_USAGE,
-                 "question \"0\": TriviaQA scoring needs at least one ground truth", "question without aliases");
+    expect_error("{\"question_id\": \"\", \"answer\": {\"normalized_aliases\": [\"x\"]}}\n", "{\"1\": null}",
+                 GE_ERR_FORMAT, "prediction for \"1\" is not a string", "null prediction");
+    expect_error("{\"question_id\": \"\", \"answer\": {\"normalized_aliases\": []}}\n", "{\"1\": \"x\"}", GE_ERR_USAGE,
+                 "question \"1\": TriviaQA scoring needs at least one ground truth", "question without aliases");
 }
 
 /* The deterministic prediction for key with answer value and aliases (as predict() in
@@ -172,10 +216,13 @@ static void test_shared(const cJSON *exp)
         const cJSON *value = cJSON_GetObjectItem(answer, "value");
         const cJSON *aliases = cJSON_GetObjectItem(answer, "aliases");
         if (cJSON_IsString(value) && cJSON_GetArraySize(aliases) > 0) {
-            char key[32];
+            /* Keyed by the line id (the 1-based line number, scoring/doc_id.h); the prediction is drawn from the
+             * hash of the 0-based one, the key the expected values were made with. */
+            char key[32], id[DOC_ID_LINE_CAP];
             snprintf(key, sizeof key, "%zu", it.line_no - 1);
+            doc_id_from_line(it.line_no, id);
             if (make_prediction(key, value->valuestring, aliases, &pred))
-                cJSON_AddStringToObject(preds, key, strbuf_str(&pred));
+                cJSON_AddStringToObject(preds, id, strbuf_str(&pred));
             records++;
         }
         cJSON_Delete(rec);
@@ -219,6 +266,7 @@ int main(void)
                   "JSONL with question ids");
         test_shared(exp);
     }
+    test_ids();
     test_errors();
     cJSON_Delete(exp);
     return tap_done();

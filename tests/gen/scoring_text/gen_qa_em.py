@@ -132,8 +132,9 @@ exp["_comment"] = ("Expected reports for tests/test_qa_em.c: per-question EM/F1 
     "(max of compute_exact / compute_f1 over every gold); a question without a prediction scored 0, score = sum/len, stderr = "
     "lm-evaluation-harness's mean_stderr (sample_stddev/sqrt(n)). Inputs: the qa_em_small_* files (written for glam-eval) "
     "and, for the shared_* entries, ../shared/data files with the deterministic predictions of make_prediction() "
-    "(FNV-1a of the id picks one of five forms, one of them 'no prediction'); ids are the 0-based line numbers except "
-    "squad_v2 (field id). Generator: tests/gen/scoring_text/gen_qa_em.py." % (sha256(EV2), PY))
+    "(FNV-1a of the 0-based line number, or of the id field for squad_v2, picks one of five forms, one of them 'no "
+    "prediction'); ids are the 1-based line numbers (glam-eval's ids of records without one) except squad_v2 (field "
+    "id). Generator: tests/gen/scoring_text/gen_qa_em.py." % (sha256(EV2), PY))
 
 # small files: nq_open shape (ids = line numbers), squad_v2 shape (id field), webqs-like with explicit fields
 nq = [{"question": "when was the last time anyone was on the moon", "answer": ["14 December 1972 UTC", "December 1972"]},
@@ -143,7 +144,7 @@ nq = [{"question": "when was the last time anyone was on the moon", "answer": ["
       {"question": "who is the security general of the un", "answer": ["António Guterres"]}]
 with open(OUT + "/qa_em_small_nq.jsonl", "w", encoding="utf-8") as f:
     for r in nq: f.write(json.dumps(r, ensure_ascii=False) + "\n")
-nq_preds = [(0, "December 1972"), (1, "Impalas"), (2, "54 Mbit/s"), (4, "antonio guterres")]  # line 3 missing
+nq_preds = [(1, "December 1972"), (2, "Impalas"), (3, "54 Mbit/s"), (5, "antonio guterres")]  # line 4 missing
 with open(OUT + "/qa_em_small_nq_preds.jsonl", "w", encoding="utf-8") as f:
     for i, p in nq_preds: f.write(json.dumps({"id": i, "prediction": p}, ensure_ascii=False) + "\n")
 sq = [{"id": "a1", "question": "q", "answers": {"text": ["France", "in France"], "answer_start": [0, 0]}},
@@ -162,7 +163,7 @@ with open(OUT + "/qa_em_small_custom.jsonl", "w", encoding="utf-8") as f:
 with open(OUT + "/qa_em_small_custom_preds.jsonl", "w", encoding="utf-8") as f:
     f.write(json.dumps({"id": "11", "prediction": "franklin stove"}) + "\n" + json.dumps({"id": 10, "prediction": "a lawyer"}) + "\n")
 for metric in ("em", "f1"):
-    exp["nq_" + metric] = score_file(nq, "answer", lambda i, r: str(i), {str(i): p for i, p in nq_preds}, metric)
+    exp["nq_" + metric] = score_file(nq, "answer", lambda i, r: str(i + 1), {str(i): p for i, p in nq_preds}, metric)
     exp["squad_" + metric] = score_file(sq, "answers", lambda i, r: r["id"], dict(sq_preds), metric)
     exp["custom_" + metric] = score_file(custom, "gold.best", lambda i, r: str(r["meta"]["qid"]),
                                          {"11": "franklin stove", "10": "a lawyer"}, metric)
@@ -173,10 +174,13 @@ for task, split, field, idf in [("nq_open", "validation", "answer", None), ("web
     path = "%s/%s/%s.jsonl" % (SHARED, task, split)
     if not os.path.exists(path): continue
     recs = [json.loads(l) for l in open(path, encoding="utf-8")]
-    id_of = (lambda i, r: r["id"]) if idf else (lambda i, r: str(i))
+    # ids: the id field, else the 1-based line number (glam-eval's rule, scoring/doc_id.h); the prediction is drawn
+    # from the hash of the 0-based line number, the key these values were first made with
+    id_of = (lambda i, r: r["id"]) if idf else (lambda i, r: str(i + 1))
+    hash_of = (lambda i, r: r["id"]) if idf else (lambda i, r: str(i))
     preds = {}
     for i, r in enumerate(recs):
-        p = predict(id_of(i, r), golds_of(get_path(r, field)))
+        p = predict(hash_of(i, r), golds_of(get_path(r, field)))
         if p is not None: preds[id_of(i, r)] = p
     for metric in ("em", "f1"):
         e = score_file(recs, field, id_of, preds, metric)

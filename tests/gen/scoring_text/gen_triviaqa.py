@@ -154,8 +154,9 @@ exp = collections.OrderedDict()
 exp["_comment"] = ("Expected outputs for tests/test_triviaqa.c: evaluate_triviaqa of the %s, run on the "
                    "triviaqa_small_* files (written for glam-eval by tests/gen/scoring_text/gen_triviaqa.py) and on "
                    "../shared/data/triviaqa/validation.jsonl converted to an official Wikipedia-domain file (QuestionId = "
-                   "0-based line number, NormalizedAliases = answer.normalized_aliases) with the deterministic predictions "
-                   "of make_prediction() (FNV-1a of the key picks one of six forms, one of them 'no prediction')." % prov)
+                   "1-based line number, glam-eval's id of a record without one; NormalizedAliases = "
+                   "answer.normalized_aliases) with the deterministic predictions of make_prediction() (FNV-1a of the "
+                   "0-based line number picks one of six forms, one of them 'no prediction')." % prov)
 exp["web"] = official(OUT + "/triviaqa_small_web.json", OUT + "/triviaqa_small_web_preds.json")
 exp["wiki"] = official(OUT + "/triviaqa_small_wiki.json", OUT + "/triviaqa_small_wiki_preds.json")
 # JSONL copy: same but without q2 (HumanAnswers are not in the HF schema)
@@ -165,13 +166,13 @@ exp["wiki_jsonl"] = official(WORK + "/tqa_wiki_nohuman.json", OUT + "/triviaqa_s
 if os.path.exists(SHARED):
     recs = [json.loads(l) for l in open(SHARED, encoding="utf-8")]
     conv = {"Version": 1.0, "Domain": "Wikipedia", "VerifiedEval": False,
-            "Data": [{"QuestionId": str(i), "Answer": {"NormalizedAliases": r["answer"]["normalized_aliases"],
+            "Data": [{"QuestionId": str(i + 1), "Answer": {"NormalizedAliases": r["answer"]["normalized_aliases"],
                       "Aliases": r["answer"]["aliases"]}} for i, r in enumerate(recs)]}
     json.dump(conv, open(WORK + "/triviaqa-shared-official.json", "w"))
     preds = {}
-    for i, r in enumerate(recs):
+    for i, r in enumerate(recs):  # keyed by the 1-based line, drawn from the hash of the 0-based one
         v = predict(str(i), r["answer"]["value"], r["answer"]["aliases"])
-        if v is not None: preds[str(i)] = v
+        if v is not None: preds[str(i + 1)] = v
     preds["not-a-question"] = "x"
     json.dump(preds, open(WORK + "/triviaqa-shared-preds.json", "w"), ensure_ascii=False)
     exp["shared_sha256"] = sha256(SHARED)
