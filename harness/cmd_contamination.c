@@ -240,17 +240,19 @@ static int sub_scan(int argc, char **argv)
     struct cn_scan_result res;
     memset(&res, 0, sizeof res);
     char *tmp_part = NULL;
-    double t0 = now_seconds();
-    int rc = db ? cn_merge_precheck(db, name, &err) : GE_OK; /* before the scan, not after it */
-    if (rc == GE_OK)
-        rc = cn_index_load(index_path, 1, &ix, &err);
-    if (rc == GE_OK)
-        rc = cn_corpus_expand(&argv[optind], (size_t)(argc - optind), &corpus, &err);
+    int rc = cn_corpus_expand(&argv[optind], (size_t)(argc - optind), &corpus, &err);
     if (rc == GE_OK && corpus.n_skipped)
         fprintf(stderr, "glam-eval contamination scan: note: %zu entr%s below the corpus directories left out (not "
                 "regular files, or links that loop), the first: %s\n", corpus.n_skipped,
                 corpus.n_skipped == 1 ? "y" : "ies", corpus.first_skipped);
+    double t0 = now_seconds();
+    if (rc == GE_OK)
+        rc = cn_index_load(index_path, 1, &ix, &err);
     double t1 = now_seconds();
+    /* Before the scan, not after it: the database and the name. After the arguments are checked (the corpus
+     * expanded, the index loaded), so a bad one never creates the database. */
+    if (rc == GE_OK && db)
+        rc = cn_merge_precheck(db, name, &err);
     if (rc == GE_OK)
         rc = cn_scan(ix, &corpus, &so, &res, &err);
     double t2 = now_seconds();

@@ -75,9 +75,16 @@ static int run_import(int argc, char **argv)
         }
         only[n_only++] = tok;
     }
+    if (only_spec && n_only == 0) {
+        free(copy);
+        published_release(&set);
+        return cli_usage_error(&cmd_import, "--only needs at least one label");
+    }
     struct store *st = NULL;
     char now[CLOCK_ISO8601_CAP];
-    rc = store_open(cli_db_path(db), STORE_MODE_WRITE, 0, &st, &err);
+    rc = published_check_only(&set, only, n_only, &err); /* before the database is created or opened */
+    if (rc == GE_OK)
+        rc = store_open(cli_db_path(db), STORE_MODE_WRITE, 0, &st, &err);
     if (rc == GE_OK)
         rc = published_import(st, &set, only, n_only, clock_iso8601_now(now), stdout, &err);
     store_close(st);
@@ -98,7 +105,8 @@ const struct command cmd_import = {
              "them beside your runs with 'glam-eval report --against LABEL'. Importing the same files again changes\n"
              "nothing; different files under an existing label are refused.\n"
              "\n"
-             "  --only LABEL,...  import only these models (default: all)\n"
+             "  --only LABEL,...  import only these models (default: all); an unknown label is refused before\n"
+             "                    the database is opened\n"
              "  --list            print the labels, models, cell counts and sources, and import nothing\n",
     .run = run_import,
 };

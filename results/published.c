@@ -373,6 +373,16 @@ static int import_one(struct store *st, const struct published_set *set, const s
     return ret;
 }
 
+int published_check_only(const struct published_set *set, const char *const *only, size_t n_only,
+                         struct ge_error *err)
+{
+    for (size_t i = 0; i < n_only; i++)
+        if (model_of(set, only[i]) == NULL)
+            return ge_error_set(err, GE_ERR_NOTFOUND, "no published model is labelled \"%s\" (import published "
+                                "--list shows the labels)", only[i]);
+    return GE_OK;
+}
+
 int published_import(struct store *st, const struct published_set *set, const char *const *only, size_t n_only,
                      const char *imported_at, FILE *log, struct ge_error *err)
 {
@@ -380,11 +390,10 @@ int published_import(struct store *st, const struct published_set *set, const ch
     if (st->schema_version != SCHEMA_VERSION)
         return ge_error_set(err, GE_ERR_STATE, "%s: the database is at schema version %d, not %d", st->path,
                             st->schema_version, SCHEMA_VERSION);
-    for (size_t i = 0; i < n_only; i++)
-        if (model_of(set, only[i]) == NULL)
-            return ge_error_set(err, GE_ERR_NOTFOUND, "no published model is labelled \"%s\" (import published "
-                                "--list shows the labels)", only[i]);
-    int ret = store_begin(st, err);
+    int ret = published_check_only(set, only, n_only, err);
+    if (ret != GE_OK)
+        return ret;
+    ret = store_begin(st, err);
     if (ret != GE_OK)
         return ret;
     for (size_t i = 0; ret == GE_OK && i < set->n_models; i++) {

@@ -73,6 +73,11 @@ void published_release(struct published_set *set);
  * time imported_at (ISO-8601 UTC), recording dir's base name as the data file. Prints one line per label to log
  * ("imported", "already imported"). Fails with GE_ERR_NOTFOUND for a label in only that the set lacks,
  * GE_ERR_STATE when a label was imported from different data; nothing is written then. */
+/* Fails with GE_ERR_NOTFOUND naming the first label of only[0..n_only) that set lacks. Call it before opening the
+ * database, so a mistyped label never creates one. */
+int published_check_only(const struct published_set *set, const char *const *only, size_t n_only,
+                         struct ge_error *err);
+
 int published_import(struct store *st, const struct published_set *set, const char *const *only, size_t n_only,
                      const char *imported_at, FILE *log, struct ge_error *err);
 

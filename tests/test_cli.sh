@@ -70,6 +70,41 @@ fi
 "$bin" db frobnicate --db "$db" >"$tmp/out" 2>"$tmp/err"; check "db with an unknown subcommand is a usage error" 2 $?
 "$bin" db >"$tmp/out" 2>"$tmp/err"; check "db without a subcommand is a usage error" 2 $?
 
+# a bad argument is refused before the database is created: no command leaves a new empty database behind
+absent() { # absent DESCRIPTION FILE
+    n=$((n + 1))
+    if [ -e "$2" ]; then echo "not ok $n - $1 ($2 was created)"; fails=$((fails + 1)); else echo "ok $n - $1"; fi
+}
+pub="${TEST_SRCDIR:-.}/published"
+"$bin" import published --data-dir "$pub" --only nosuch --db "$tmp/n1.db" >"$tmp/out" 2>"$tmp/err"
+check "import published --only with an unknown label fails" 1 $?
+contains "the unknown label is named" "$tmp/err" 'labelled "nosuch"'
+absent "import published --only with an unknown label creates no database" "$tmp/n1.db"
+"$bin" import published --data-dir "$pub" --only , --db "$tmp/n2.db" >"$tmp/out" 2>"$tmp/err"
+check "import published --only with no label is a usage error" 2 $?
+absent "import published --only with no label creates no database" "$tmp/n2.db"
+"$bin" import published --data-dir "$tmp/nowhere" --db "$tmp/n3.db" >"$tmp/out" 2>"$tmp/err"
+check "import published from a missing directory fails" 1 $?
+absent "import published from a missing directory creates no database" "$tmp/n3.db"
+"$bin" report --format nosuch --db "$tmp/n4.db" >"$tmp/out" 2>&1; check "report --format nosuch is a usage error" 2 $?
+"$bin" report --run 5 --db "$tmp/n4.db" >"$tmp/out" 2>&1; check "report on a missing database fails" 1 $?
+absent "report creates no database" "$tmp/n4.db"
+"$bin" compare 1 x --db "$tmp/n5.db" >"$tmp/out" 2>&1; check "compare with a bad run id is a usage error" 2 $?
+"$bin" compare 1 2 --db "$tmp/n5.db" >"$tmp/out" 2>&1; check "compare on a missing database fails" 1 $?
+absent "compare creates no database" "$tmp/n5.db"
+"$bin" contamination merge "$tmp/nopart" --db "$tmp/n6.db" >"$tmp/out" 2>&1; check "contamination merge of a missing part fails" 1 $?
+absent "contamination merge of a missing part creates no database" "$tmp/n6.db"
+"$bin" contamination report --db "$tmp/n7.db" >"$tmp/out" 2>&1; check "contamination report on a missing database fails" 1 $?
+absent "contamination report creates no database" "$tmp/n7.db"
+printf 'some text\n' >"$tmp/corpus.txt"
+"$bin" contamination scan --index "$tmp/none.idx" --db "$tmp/n8.db" "$tmp/corpus.txt" >"$tmp/out" 2>"$tmp/err"
+check "contamination scan with a missing index fails" 1 $?
+contains "the missing index is named" "$tmp/err" "none.idx"
+absent "contamination scan with a missing index creates no database" "$tmp/n8.db"
+"$bin" contamination scan --index "$tmp/none.idx" --db "$tmp/n9.db" "$tmp/nocorpus" >"$tmp/out" 2>&1
+check "contamination scan of a missing corpus fails" 1 $?
+absent "contamination scan of a missing corpus creates no database" "$tmp/n9.db"
+
 # score: the bundled example reproduces the official script's output byte for byte
 src=${TEST_SRCDIR:-.}
 "$bin" score squad_v2 --dataset "$src/examples/squad_v2-mini.json" --predictions "$src/examples/squad_v2-mini-predictions.json" >"$tmp/out" 2>"$tmp/err"
