@@ -102,7 +102,9 @@ static void print_table(const struct run_row *rows, size_t n_rows, const int *se
     if (shard_count > 1)
         printf("\nshard %zu/%zu: PARTIAL metrics over this shard's documents only; combine the shards' databases "
                "with 'glam-eval merge'\n", shard_index, shard_count);
-    printf("\n%-14s %6s %-14s %10s %9s %7s %7s\n", "task", "shots", "metric", "value", "stderr", "n", "failed");
+    /* cut: documents whose prompt did not fit the window even at 0 shots and was left-truncated */
+    printf("\n%-14s %6s %-14s %10s %9s %7s %7s %7s\n", "task", "shots", "metric", "value", "stderr", "n", "failed",
+           "cut");
     for (size_t i = 0; i < n_rows; i++) {
         if (!rows[i].scored)
             continue;
@@ -110,8 +112,11 @@ static void print_table(const struct run_row *rows, size_t n_rows, const int *se
             printf("%-14s %6d (no documents in this shard)\n", rows[i].task->name, rows[i].shots);
             continue;
         }
-        printf("%-14s %6d %-14s %10.4f %9.4f %7zu %7zu%s\n", rows[i].task->name, rows[i].shots, rows[i].res.metric,
-               rows[i].res.value, rows[i].res.std_error, rows[i].res.n, rows[i].res.n_failed,
+        char se[32] = "-"; /* not stored when it is undefined (n < 2, or F1a with no positive prediction) */
+        if (isfinite(rows[i].res.std_error))
+            snprintf(se, sizeof se, "%.4f", rows[i].res.std_error);
+        printf("%-14s %6d %-14s %10.4f %9s %7zu %7zu %7zu%s\n", rows[i].task->name, rows[i].shots, rows[i].res.metric,
+               rows[i].res.value, se, rows[i].res.n, rows[i].res.n_failed, rows[i].res.n_truncated,
                shard_count > 1 ? " (partial)" : "");
     }
     /* GLaM's averages, computed by the one implementation in results/report.h: an average over fewer numbers
@@ -514,10 +519,10 @@ static int run_run(int argc, char **argv)
         if (rc == GE_OK) {
             row->scored = 1;
             fprintf(stderr, "glam-eval: %s %d-shot: %s = %.4f (n=%zu, %zu not scored; %llu requests from the "
-                    "model, %llu cached; %zu prompts dropped shots to fit the window)\n", row->task->name,
-                    row->shots, row->res.metric, row->res.value, row->res.n, row->res.n_failed,
+                    "model, %llu cached; %zu prompts dropped shots to fit the window, %zu were cut to it)\n",
+                    row->task->name, row->shots, row->res.metric, row->res.value, row->res.n, row->res.n_failed,
                     (unsigned long long)row->res.n_from_model, (unsigned long long)row->res.n_from_cache,
-                    row->res.n_fewer_shots);
+                    row->res.n_fewer_shots, row->res.n_truncated);
         }
     }
     for (size_t t = 0; t < n_tasks; t++)

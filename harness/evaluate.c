@@ -313,6 +313,10 @@ static int score_all(struct store *st, int64_t task_run_id, const struct evaluat
             store_response_list_release(&list);
             continue;
         }
+        int cut = 0; /* the runtime left-truncated a prompt of this document to fit the window */
+        for (size_t r = 0; rc == GE_OK && r < list.n; r++)
+            cut |= list.items[r].truncated == 1;
+        res->n_truncated += (size_t)cut;
         size_t pred = 0;
         if (rc == GE_OK)
             rc = score_doc(t, &spec->eval->docs[i], &list, &ds, &pred, err);

@@ -45,6 +45,8 @@ struct evaluate_result {
     size_t n;          /* documents scored */
     size_t n_failed;   /* documents the model could not answer (errors stored with their responses) */
     size_t n_fewer_shots; /* documents whose prompt dropped few-shot examples to fit the window */
+    size_t n_truncated;   /* scored documents with a prompt that still did not fit at 0 shots and was cut to its
+                             last tokens (responses.truncated) */
     uint64_t n_from_model, n_from_cache;
     const char *all_names[TASK_MAX_METRICS]; /* every metric stored for the task run (constant strings) */
     double all_values[TASK_MAX_METRICS];

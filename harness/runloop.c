@@ -139,7 +139,7 @@ static void sink_ll_done(void *ctx, size_t i, const struct ll_result *r)
 {
     struct commit_sink *cs = ctx;
     struct store_response one = {.logprob = r->logprob, .n_tokens = r->n_tokens,
-                                 .is_greedy = cs->rolling ? -1 : r->is_greedy,
+                                 .is_greedy = cs->rolling ? -1 : r->is_greedy, .truncated = r->truncated != 0,
                                  .token_logprobs = r->token_logprobs, /* borrowed for the call */
                                  .n_token_logprobs = r->token_logprobs ? (size_t)r->n_tokens : 0};
     commit_one(cs, i, &one);
@@ -148,7 +148,8 @@ static void sink_ll_done(void *ctx, size_t i, const struct ll_result *r)
 static void sink_gen_done(void *ctx, size_t i, const struct gen_result *r)
 {
     struct commit_sink *cs = ctx;
-    struct store_response one = {.logprob = NAN, .n_tokens = r->n_tokens, .is_greedy = -1, .text = r->text};
+    struct store_response one = {.logprob = NAN, .n_tokens = r->n_tokens, .is_greedy = -1,
+                                 .truncated = r->truncated != 0, .text = r->text};
     commit_one(cs, i, &one);
 }
 
@@ -201,6 +202,7 @@ static int call_loglikelihood(struct store *st, struct model *m, int rolling, in
             r->logprob = res[i].logprob;
             r->n_tokens = res[i].n_tokens;
             r->is_greedy = rolling ? -1 : res[i].is_greedy;
+            r->truncated = res[i].truncated != 0;
             r->latency_ms = ms / (double)n;
             if (res[i].token_logprobs) { /* ownership moves to the response */
                 r->token_logprobs = res[i].token_logprobs;
@@ -264,6 +266,7 @@ static int call_generate(struct store *st, struct model *m, const struct store_p
         r->text = res[i].text; /* ownership moves to resp; freed by the caller */
         res[i].text = NULL;
         r->n_tokens = res[i].n_tokens;
+        r->truncated = res[i].truncated != 0;
     }
     stats->model_ms += ms;
     stats->n_from_model += n;
@@ -295,6 +298,7 @@ static int answer_batch(struct store *st, const char *model_hash, struct model *
         resp[i].logprob = NAN;
         resp[i].n_tokens = -1;
         resp[i].is_greedy = -1;
+        resp[i].truncated = -1; /* an error response: not known */
         if (use_cache) {
             int found = 0;
             rc = cache_get(st, model_hash, p->request_hash, &resp[i], &found, err);
@@ -310,6 +314,7 @@ static int answer_batch(struct store *st, const char *model_hash, struct model *
             resp[i].logprob = NAN;
             resp[i].n_tokens = -1;
             resp[i].is_greedy = -1;
+            resp[i].truncated = -1;
         }
         by_type[p->type][n_type[p->type]++] = i;
     }

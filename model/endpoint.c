@@ -464,6 +464,7 @@ static int endpoint_generate(void *self, const struct gen_request *reqs, size_t 
                 size_t keep = (size_t)(ep->max_length - max_new);
                 start = ids.n > keep ? ids.n - keep : 0;
             }
+            out[i].truncated = start > 0;
             ps[i].n_ids = ids.n - start;
             ps[i].ids = xmalloc((ps[i].n_ids + 1) * sizeof *ps[i].ids);
             if (ids.n)

@@ -13,6 +13,7 @@ void model_gen_result_release(struct gen_result *r)
     r->text = NULL;
     r->error = NULL;
     r->n_tokens = 0;
+    r->truncated = 0;
 }
 
 void model_ll_result_release(struct ll_result *r)

@@ -50,6 +50,7 @@ struct gen_request {
 struct gen_result {
     char *text;               /* owned by the caller after the call; never NULL on success unless error is set */
     int64_t n_tokens;         /* tokens generated */
+    int truncated;            /* 1 when the prompt was left-truncated to leave room for max_tokens in the window */
     char *error;              /* why this one request has no answer (e.g. an endpoint refused its prompt as too
                                  long), else NULL; text is then NULL. Owned by the caller (model_gen_result_release);
                                  as for ll_result, a backend fails the whole call only for errors not about one

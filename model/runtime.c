@@ -584,6 +584,7 @@ static int generate_one(struct runtime *rt, const struct gen_request *req, size_
     size_t cut = stop_strings_find(strbuf_str(&text), text.len, req->stop, req->n_stop, NULL);
     res->text = xstrndup(strbuf_str(&text), cut);
     res->n_tokens = n_gen;
+    res->truncated = start > 0;
 out:
     free(logits);
     token_ids_release(&ctx);

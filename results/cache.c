@@ -11,11 +11,12 @@
 #include "results/store_int.h"
 
 static const char SQL_CACHE_GET[] =
-    "SELECT logprob, n_tokens, is_greedy, token_logprobs, text, latency_ms FROM response_cache "
+    "SELECT logprob, n_tokens, is_greedy, token_logprobs, text, latency_ms, truncated FROM response_cache "
     "WHERE model_hash = ?1 AND request_hash = ?2";
 static const char SQL_CACHE_PUT[] =
     "INSERT INTO response_cache (model_hash, request_hash, logprob, n_tokens, is_greedy, token_logprobs, text, "
-    "latency_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (model_hash, request_hash) DO NOTHING";
+    "latency_ms, truncated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+    "ON CONFLICT (model_hash, request_hash) DO NOTHING";
 
 static int check_hashes(const struct store *st, const char *model_hash, const char *request_hash,
                         struct ge_error *err)

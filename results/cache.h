@@ -18,7 +18,7 @@
 int cache_get(struct store *st, const char *model_hash, const char *request_hash, struct store_response *out,
               int *found, struct ge_error *err);
 
-/* Stores r's values (logprob, n_tokens, is_greedy, token_logprobs, text, latency_ms; borrowed) under
+/* Stores r's values (logprob, n_tokens, is_greedy, token_logprobs, text, latency_ms, truncated; borrowed) under
  * (model_hash, request_hash) in one transaction, unless the key is already present. GE_ERR_DB when model_hash
  * names no stored model; GE_ERR_USAGE for an error response (r->error set), which is never cached. */
 int cache_put(struct store *st, const char *model_hash, const char *request_hash, const struct store_response *r,

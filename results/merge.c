@@ -395,7 +395,7 @@ static int copy_requests(struct merge *mg, size_t k, int64_t in_tr, int64_t out_
     s = NULL;
     if (ret == GE_OK)
         ret = prepare(mg->in[k], "SELECT q.doc_index, q.req_index, r.logprob, r.n_tokens, r.is_greedy, "
-                      "r.token_logprobs, r.text, r.latency_ms, r.cached, r.error FROM responses r JOIN requests q "
+                      "r.token_logprobs, r.text, r.latency_ms, r.truncated, r.cached, r.error FROM responses r JOIN requests q "
                       "ON q.id = r.request_id WHERE q.task_run_id = ?1 ORDER BY q.doc_index, q.req_index", &s, err);
     if (ret == GE_OK)
         sqlite3_bind_int64(s, 1, in_tr);
@@ -403,8 +403,8 @@ static int copy_requests(struct merge *mg, size_t k, int64_t in_tr, int64_t out_
         struct store_response r = {0};
         ret = store_column_response_values(mg->in[k], s, 2, "response", &r, err);
         if (ret == GE_OK) {
-            r.cached = sqlite3_column_int(s, 8);
-            r.error = col_dup(s, 9);
+            r.cached = sqlite3_column_int(s, 9);
+            r.error = col_dup(s, 10);
             sqlite3_reset(find);
             sqlite3_bind_int64(find, 1, out_tr);
             sqlite3_bind_int64(find, 2, sqlite3_column_int64(s, 0));
@@ -652,7 +652,7 @@ static int copy_cache(struct merge *mg, size_t k, struct ge_error *err)
 {
     sqlite3_stmt *s = NULL;
     int ret = prepare(mg->in[k], "SELECT model_hash, request_hash, logprob, n_tokens, is_greedy, token_logprobs, "
-                      "text, latency_ms FROM response_cache ORDER BY id", &s, err);
+                      "text, latency_ms, truncated FROM response_cache ORDER BY id", &s, err);
     int rc = SQLITE_DONE;
     while (ret == GE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct store_response r = {0};

@@ -214,8 +214,9 @@ static int setting_order(const void *a, const void *b)
 }
 
 static void cell_set(struct report_cell *cell, double value, double se, int64_t n, int k, const char *split,
-                     int partial)
+                     int partial, int64_t n_truncated)
 {
+    cell->n_truncated = n_truncated;
     cell->present = 1;
     cell->value = value;
     cell->std_error = se;
@@ -227,8 +228,10 @@ static void cell_set(struct report_cell *cell, double value, double se, int64_t 
 
 static const char SQL_RUN_CELLS[] =
     "SELECT t.task, t.n_shots, t.split, t.status, json_extract(t.metric_variants, '$.shard') IS NOT NULL, "
-    "m.metric, m.value, m.std_error, m.n FROM task_runs t JOIN metrics m ON m.task_run_id = t.id "
-    "WHERE t.run_id = ?1 ORDER BY t.id, m.metric";
+    "m.metric, m.value, m.std_error, m.n, "
+    "(SELECT count(DISTINCT q.doc_index) FROM requests q JOIN responses s ON s.request_id = q.id "
+    "WHERE q.task_run_id = t.id AND s.truncated = 1) "
+    "FROM task_runs t JOIN metrics m ON m.task_run_id = t.id WHERE t.run_id = ?1 ORDER BY t.id, m.metric";
 
 /* Columns of a run evaluated by glam-eval: one per shot setting found. */
 static int load_run_cells(struct store *st, struct report *r, size_t first, const struct run_meta *m,
@@ -265,7 +268,7 @@ static int load_run_cells(struct store *st, struct report *r, size_t first, cons
             ret = column_get(r, first, m, settings[s], k, &c, err);
             if (ret == GE_OK)
                 cell_set(&c->cells[row], sqlite3_column_double(q, 6), se, sqlite3_column_int64(q, 8), k,
-                         (const char *)sqlite3_column_text(q, 2), partial);
+                         (const char *)sqlite3_column_text(q, 2), partial, sqlite3_column_int64(q, 9));
         }
     }
     if (ret == GE_OK && rc != SQLITE_DONE)
@@ -319,7 +322,8 @@ static int load_published_cells(struct store *st, struct report *r, size_t first
             *(strcmp(task, "avg_nlg") == 0 ? &c->published_nlg
               : strcmp(task, "avg_nlu") == 0 ? &c->published_nlu : &c->published_all) = v;
         else
-            cell_set(&c->cells[row], v, NAN, 0, sqlite3_column_int(q, 3), (const char *)sqlite3_column_text(q, 4), 0);
+            cell_set(&c->cells[row], v, NAN, 0, sqlite3_column_int(q, 3), (const char *)sqlite3_column_text(q, 4), 0,
+                     0);
     }
     if (ret == GE_OK && rc != SQLITE_DONE)
         ret = store_fail(st, rc, "reading published scores", err);

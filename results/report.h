@@ -91,6 +91,7 @@ struct report_cell {
     int n_shots;      /* the cell's K */
     char split[32];   /* evaluated split */
     int partial;      /* the task run is not finished, or covers one shard only */
+    int64_t n_truncated; /* documents with a prompt cut to the model's window (responses.truncated = 1) */
 };
 
 /* One column: a run at one shot setting. Strings owned by the column (report_release frees them). */

@@ -65,6 +65,8 @@ static void cell_text(const struct report_column *col, const struct report_cell 
         n = (size_t)snprintf(buf, cap, "%.2f ± %.2f", 100.0 * c->value, 100.0 * c->std_error);
     if (n < cap && (col->setting == REPORT_FEW))
         n += (size_t)snprintf(buf + n, cap - n, " (k=%d)", c->n_shots);
+    if (n < cap && c->n_truncated > 0) /* prompts cut to the window: not the whole benchmark's prompts */
+        n += (size_t)snprintf(buf + n, cap - n, " (%lld cut)", (long long)c->n_truncated);
     if (n < cap && c->partial)
         snprintf(buf + n, cap - n, " (partial)");
 }
@@ -271,7 +273,7 @@ static void csv_num(FILE *f, double v)
 static void write_csv(const struct report *r, FILE *f)
 {
     fputs("column,run_id,published,model,setting,k,row,task,metric,split,value,std_error,n,partial,"
-          "n_present,n_expected,published_value,differs\n", f);
+          "n_present,n_expected,published_value,differs,n_truncated\n", f);
     size_t n = report_n_rows();
     for (size_t c = 0; c < r->n_columns; c++) {
         const struct report_column *col = &r->columns[c];
@@ -293,7 +295,7 @@ static void write_csv(const struct report *r, FILE *f)
             csv_num(f, cell->value);
             fputc(',', f);
             csv_num(f, cell->std_error);
-            fprintf(f, ",%lld,%d,,,,\n", (long long)cell->n, cell->partial);
+            fprintf(f, ",%lld,%d,,,,,%lld\n", (long long)cell->n, cell->partial, (long long)cell->n_truncated);
         }
         for (int g = 0; g < N_AVGS; g++) {
             const struct report_avg *a = col_avg(col, g);
@@ -305,7 +307,7 @@ static void write_csv(const struct report *r, FILE *f)
             csv_num(f, a->value);
             fprintf(f, ",,,%d,%zu,%zu,", a->n_partial > 0, a->n_present, a->n_expected);
             csv_num(f, p);
-            fprintf(f, ",%d\n", avg_differs(a, p));
+            fprintf(f, ",%d,\n", avg_differs(a, p));
         }
     }
 }
@@ -475,6 +477,7 @@ static cJSON *build_json(const struct report *r)
             cJSON_AddItemToObject(jcell, "std_error", num_or_null(cell->std_error));
             cJSON_AddNumberToObject(jcell, "n", (double)cell->n);
             cJSON_AddBoolToObject(jcell, "partial", cell->partial);
+            cJSON_AddNumberToObject(jcell, "n_truncated", (double)cell->n_truncated);
             cJSON_AddItemToArray(cells, jcell);
             /* lm-eval's layout: results[task]["<metric>,none"], n-shot, configs, versions */
             char tkey[200], mkey[64];

@@ -81,10 +81,11 @@ int store_column_logprobs(const struct store *st, sqlite3_stmt *stmt, int col, c
 int store_bind_response_values(const struct store *st, sqlite3_stmt *stmt, int first, const struct store_response *r,
                                struct ge_error *err)
 {
-    if (!(r->latency_ms >= 0) || r->is_greedy < -1 || r->is_greedy > 1 || r->n_tokens < -1)
+    if (!(r->latency_ms >= 0) || r->is_greedy < -1 || r->is_greedy > 1 || r->n_tokens < -1 || r->truncated < -1 ||
+        r->truncated > 1)
         return ge_error_set(err, GE_ERR_USAGE,
-                            "%s: response to request %lld: latency must be >= 0, is_greedy -1/0/1, n_tokens >= -1",
-                            st->path, (long long)r->request_id);
+                            "%s: response to request %lld: latency must be >= 0, is_greedy and truncated -1/0/1, "
+                            "n_tokens >= -1", st->path, (long long)r->request_id);
     if (r->token_logprobs != NULL && (r->n_tokens < 0 || r->n_token_logprobs != (size_t)r->n_tokens))
         return ge_error_set(err, GE_ERR_USAGE, "%s: response to request %lld: %zu per-token log-probs for %lld tokens",
                             st->path, (long long)r->request_id, r->n_token_logprobs, (long long)r->n_tokens);
@@ -101,6 +102,8 @@ int store_bind_response_values(const struct store *st, sqlite3_stmt *stmt, int f
         return ret;
     store_bind_text(stmt, first + 4, r->text);
     sqlite3_bind_double(stmt, first + 5, r->latency_ms);
+    if (r->truncated >= 0)
+        sqlite3_bind_int(stmt, first + 6, r->truncated);
     return GE_OK;
 }
 
@@ -111,6 +114,7 @@ int store_column_response_values(const struct store *st, sqlite3_stmt *stmt, int
     r->n_tokens = sqlite3_column_type(stmt, first + 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(stmt, first + 1);
     r->is_greedy = sqlite3_column_type(stmt, first + 2) == SQLITE_NULL ? -1 : sqlite3_column_int(stmt, first + 2);
     r->latency_ms = sqlite3_column_double(stmt, first + 5);
+    r->truncated = sqlite3_column_type(stmt, first + 6) == SQLITE_NULL ? -1 : sqlite3_column_int(stmt, first + 6);
     int ret = store_column_logprobs(st, stmt, first + 3, what, &r->token_logprobs, &r->n_token_logprobs, err);
     if (ret == GE_OK)
         ret = store_column_text(st, stmt, first + 4, what, &r->text, err);
@@ -333,8 +337,8 @@ static const char SQL_REQ_FOR_RESPONSE[] =
     "FROM requests r JOIN task_runs t ON t.id = r.task_run_id JOIN runs u ON u.id = t.run_id "
     "JOIN models m ON m.id = u.model_id WHERE r.id = ?1";
 static const char SQL_RESP_INSERT[] =
-    "INSERT INTO responses (request_id, logprob, n_tokens, is_greedy, token_logprobs, text, latency_ms, cached, "
-    "error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    "INSERT INTO responses (request_id, logprob, n_tokens, is_greedy, token_logprobs, text, latency_ms, truncated, "
+    "cached, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
 /* Checks that a response carries what its request type needs. */
 static int check_response_fits(const struct store *st, const struct store_response *r, enum store_request_type type,
@@ -391,8 +395,8 @@ static int put_response(struct store *st, const struct store_response *r, struct
     if ((ret = store_stmt(st, STMT_RESP_INSERT, SQL_RESP_INSERT, &q, err)) != GE_OK)
         return ret;
     sqlite3_bind_int64(q, 1, r->request_id);
-    sqlite3_bind_int(q, 8, r->cached ? 1 : 0);
-    store_bind_text(q, 9, r->error);
+    sqlite3_bind_int(q, 9, r->cached ? 1 : 0);
+    store_bind_text(q, 10, r->error);
     if ((ret = store_bind_response_values(st, q, 2, r, err)) == GE_OK) {
         rc = sqlite3_step(q);
         if (rc != SQLITE_DONE)
@@ -416,7 +420,7 @@ int store_put_responses(struct store *st, size_t n, const struct store_response 
 
 static const char SQL_RESP_FOR_DOC[] =
     "SELECT r.id, r.req_index, s.id, s.logprob, s.n_tokens, s.is_greedy, s.token_logprobs, s.text, s.latency_ms, "
-    "s.cached, s.error FROM requests r LEFT JOIN responses s ON s.request_id = r.id "
+    "s.truncated, s.cached, s.error FROM requests r LEFT JOIN responses s ON s.request_id = r.id "
     "WHERE r.task_run_id = ?1 AND r.doc_index = ?2 ORDER BY r.req_index";
 
 int store_get_doc_responses(struct store *st, int64_t task_run_id, int64_t doc_index,
@@ -444,11 +448,11 @@ int store_get_doc_responses(struct store *st, int64_t task_run_id, int64_t doc_i
         memset(r, 0, sizeof *r);
         r->request_id = sqlite3_column_int64(q, 0);
         r->req_index = sqlite3_column_int(q, 1);
-        r->cached = sqlite3_column_int(q, 9);
+        r->cached = sqlite3_column_int(q, 10);
         char what[64];
         snprintf(what, sizeof what, "response to request %lld", (long long)r->request_id);
         if ((ret = store_column_response_values(st, q, 3, what, r, err)) != GE_OK ||
-            (ret = store_column_text(st, q, 10, what, &r->error, err)) != GE_OK)
+            (ret = store_column_text(st, q, 11, what, &r->error, err)) != GE_OK)
             goto out;
     }
     if (rc != SQLITE_DONE)

@@ -235,6 +235,14 @@ static const char migration_4_sql[] =
     "    WHEN EXISTS (SELECT 1 FROM runs r JOIN published_runs p ON p.run_id = r.id WHERE r.model_id = OLD.id)\n"
     "    BEGIN SELECT RAISE(ABORT, 'the model of a published reference run cannot be deleted'); END;\n";
 
+/* Version 5: whether the runtime cut the prompt to fit the model's window (left-truncation, lm-eval's rule), so a
+ * score computed from a cut prompt is never mistaken for one over the whole prompt. NULL: not known (answers stored
+ * before this version, error responses, and endpoints given text prompts, which tokenize and may cut them
+ * themselves). */
+static const char migration_5_sql[] =
+    "ALTER TABLE responses ADD COLUMN truncated INTEGER CHECK (truncated IS NULL OR truncated IN (0, 1));\n"
+    "ALTER TABLE response_cache ADD COLUMN truncated INTEGER CHECK (truncated IS NULL OR truncated IN (0, 1));\n";
+
 /* One step of the schema. Invariant: version == its position in migrations[] + 1. */
 struct migration {
     int version;      /* user_version after this step */
@@ -247,6 +255,7 @@ static const struct migration migrations[] = {
     {.version = 2, .name = "contamination", .sql = migration_2_sql},
     {.version = 3, .name = "published", .sql = migration_3_sql},
     {.version = 4, .name = "published-models", .sql = migration_4_sql},
+    {.version = 5, .name = "truncation", .sql = migration_5_sql},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 

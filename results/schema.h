@@ -15,7 +15,7 @@
 #include "harness/error.h"
 
 /* The newest schema version this program knows; store_open refuses a database with a higher user_version. */
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 /* PRAGMA application_id of a glam-eval results database: the ASCII bytes "GLaM". */
 #define SCHEMA_APPLICATION_ID 0x474c614d
 

@@ -267,6 +267,9 @@ struct store_response {
     char *text;              /* generated text (GENERATE), else NULL */
     double latency_ms;       /* wall time the model took to compute this answer, >= 0 (for a cached answer:
                                 that of the original computation) */
+    int truncated;           /* 1 when the prompt was left-truncated to fit the model's window, 0 when it was
+                                whole, -1 not known (an error response; an endpoint given text prompts; an answer
+                                stored before schema version 5) */
     int cached;              /* 1 when taken from the response cache instead of the model */
     char *error;             /* why the model gave no answer (e.g. the prompt exceeds its context), else NULL;
                                 an error response has no logprob or text, is never cached, and ends the

@@ -102,11 +102,11 @@ int store_bind_logprobs(const struct store *st, sqlite3_stmt *stmt, int col, con
 int store_column_logprobs(const struct store *st, sqlite3_stmt *stmt, int col, const char *what, double **values,
                           size_t *n, struct ge_error *err);
 
-/* Binds the value fields of a response to columns first..first+5 in the order logprob, n_tokens, is_greedy,
- * token_logprobs, text, latency_ms (shared by responses and the response cache); validates them first. */
+/* Binds the value fields of a response to columns first..first+6 in the order logprob, n_tokens, is_greedy,
+ * token_logprobs, text, latency_ms, truncated (shared by responses and the response cache); validates them first. */
 int store_bind_response_values(const struct store *st, sqlite3_stmt *stmt, int first, const struct store_response *r,
                                struct ge_error *err);
-/* Reads the same six columns starting at first into r (owned strings and arrays). */
+/* Reads the same seven columns starting at first into r (owned strings and arrays). */
 int store_column_response_values(const struct store *st, sqlite3_stmt *stmt, int first, const char *what,
                                  struct store_response *r, struct ge_error *err);
 

@@ -149,7 +149,7 @@ static void check_formats(const struct report *r)
            "md: the flagged few-shot average is bold and marked");
     char *csv = write_to_string(r, REPORT_CSV);
     tap_ok(csv && strstr(csv, "gpt3-175b:zero-shot,") && strstr(csv, ",0.64300000000000002,") &&
-               strstr(csv, "avg_all,avg,,0.6555333333333333,,,0,30,30,0.65200000000000002,1\n"),
+               strstr(csv, "avg_all,avg,,0.6555333333333333,,,0,30,30,0.65200000000000002,1,\n"),
            "csv: stored fractions unrounded; the few-shot average row has differs = 1");
     char *tex = write_to_string(r, REPORT_TEX);
     tap_ok(tex && strstr(tex, "\\begin{tabular}") && strstr(tex, "SQuADv2 (EM) & em & dev") &&

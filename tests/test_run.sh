@@ -221,6 +221,33 @@ sqlite3 "$tmp/z0b.db" "$zq" | sed -e "s#\"$tmp/z0/copa/train.jsonl\":\"0*\",##" 
     [ "$(sqlite3 "$tmp/z0b.db" "SELECT status FROM runs")" = finished ]
 ok $? "an older 0-shot task run that recorded the few-shot file's hash resumes without the file, to the same scores"
 
+# A prompt longer than the window even at 0 shots is cut to its last tokens (lm-eval's rule): each response says
+# so, the table counts the documents in its "cut" column, and the report marks the cell. BoolQ's passages do not fit
+# stories260K's 128 tokens; COPA's prompts do. A cached answer and a merged shard keep the mark.
+cut="--model $model --tasks boolq,copa --shots 0 --limit 3 --data-dir $data"
+col() { awk -v t="$1" '$1 == t && $2 == 0 {print $8}' "$2"; }
+"$bin" run $cut --db "$tmp/cut.db" >"$tmp/cut.out" 2>"$tmp/cut.err"; rc=$?
+[ $rc = 0 ] && [ "$(col boolq "$tmp/cut.out")" = 3 ] && [ "$(col copa "$tmp/cut.out")" = 0 ] &&
+    grep -q "boolq 0-shot: .* 3 were cut to it)" "$tmp/cut.err" &&
+    [ "$(sqlite3 "$tmp/cut.db" "SELECT group_concat(t.task || ':' || coalesce(r.truncated, 'null') || ':' || n, ' ')
+        FROM (SELECT t.task, r.truncated, count(*) AS n FROM responses r JOIN requests q ON q.id = r.request_id
+        JOIN task_runs t ON t.id = q.task_run_id GROUP BY 1, 2 ORDER BY 1, 2) r JOIN task_runs t ON t.task = r.task")" \
+        = "boolq:1:6 copa:0:6" ]
+ok $? "a prompt longer than the window is cut, stored as truncated and counted in the table's cut column"
+"$bin" report --db "$tmp/cut.db" >"$tmp/cut.md" 2>/dev/null && "$bin" report --db "$tmp/cut.db" --format csv >"$tmp/cut.csv" 2>/dev/null
+grep -q '^| BoolQ | acc | validation | [0-9.]* ± [0-9.]* (3 cut) |' "$tmp/cut.md" && grep -q '^| COPA | acc | validation | [0-9.]* ± [0-9.]* |' "$tmp/cut.md" &&
+    awk -F, 'NR == 1 {for (i = 1; i <= NF; i++) c[$i] = i} $8 == "boolq" {b = $c["n_truncated"]} $8 == "copa" {p = $c["n_truncated"]}
+        END {exit !(b == 3 && p == 0)}' "$tmp/cut.csv"
+ok $? "the report marks the cut cell: (3 cut) in Markdown, n_truncated in CSV"
+"$bin" run $cut --db "$tmp/cut.db" >"$tmp/cut2.out" 2>"$tmp/cut2.err"
+[ "$(col boolq "$tmp/cut2.out")" = 3 ] && grep -q "boolq 0-shot: .* 0 requests from the model, 6 cached" "$tmp/cut2.err"
+ok $? "answers from the response cache keep their truncated mark"
+for i in 0 1; do "$bin" run $cut --shard $i/2 --db "$tmp/cut-s$i.db" >/dev/null 2>&1; done
+"$bin" merge "$tmp/cut-m.db" "$tmp/cut-s0.db" "$tmp/cut-s1.db" >/dev/null 2>&1 &&
+    [ "$(sqlite3 "$tmp/cut-m.db" "SELECT count(*) FROM responses WHERE truncated = 1")" = 6 ] &&
+    [ "$(sqlite3 "$tmp/cut-m.db" "SELECT count(*) FROM response_cache WHERE truncated = 1")" = 6 ]
+ok $? "merge keeps each response's and cache entry's truncated mark"
+
 bin_ckpt="$shared/models/stories260K/stories260K.bin"
 if [ -f "$bin_ckpt" ]; then
     "$bin" inspect "$bin_ckpt" >/dev/null 2>"$tmp/bin.err"

@@ -333,7 +333,7 @@ static void test_run_flow(void)
     struct store_response batch[] = {
         {.request_id = ids[0], .logprob = -0.5, .n_tokens = 4, .is_greedy = 1, .token_logprobs = tok,
          .n_token_logprobs = 4, .latency_ms = 12.5},
-        {.request_id = ids[1], .logprob = -7.0, .n_tokens = 1, .is_greedy = 0, .latency_ms = 3},
+        {.request_id = ids[1], .logprob = -7.0, .n_tokens = 1, .is_greedy = 0, .latency_ms = 3, .truncated = 1},
         {.request_id = 999999, .logprob = -1, .n_tokens = 1, .is_greedy = 0, .latency_ms = 1},
     };
     tap_is_int(store_put_responses(st, 3, batch, fresh(&err)), GE_ERR_STATE, "responses: unknown request fails the batch");
@@ -342,6 +342,9 @@ static void test_run_flow(void)
     struct store_response no_greedy = batch[1];
     no_greedy.is_greedy = -1;
     tap_is_int(store_put_responses(st, 1, &no_greedy, fresh(&err)), GE_ERR_USAGE, "responses: loglikelihood needs is_greedy");
+    struct store_response bad_cut = batch[1];
+    bad_cut.truncated = 2;
+    tap_is_int(store_put_responses(st, 1, &bad_cut, fresh(&err)), GE_ERR_USAGE, "responses: truncated is -1, 0 or 1");
     tap_is_int(store_put_responses(st, 2, batch, fresh(&err)), GE_OK, "responses: a good batch is stored (%s)", err.msg);
     tap_is_int((long long)count_pending(st, tr_id), 2, "responses: two requests left pending");
     tap_is_int(store_put_responses(st, 1, batch, fresh(&err)), GE_ERR_STATE, "responses: a second answer is refused");
@@ -358,7 +361,10 @@ static void test_run_flow(void)
         tap_ok(got.items[0].logprob == -0.5 && got.items[0].is_greedy == 1 && got.items[1].is_greedy == 0 &&
                    got.items[1].token_logprobs == NULL && got.items[0].text == NULL && got.items[0].error == NULL,
                "doc responses: values");
+        tap_ok(got.items[0].truncated == 0 && got.items[1].truncated == 1, "doc responses: the truncated mark");
     }
+    tap_is_int(raw_int(path, "SELECT count(*) FROM response_cache WHERE truncated = 1"), 1,
+               "cache: the truncated mark is cached with the answer");
     tap_is_int(raw_int(path, "SELECT hex(token_logprobs) = '000000000000D0BF0000000000000080' || "
                              "'59F3F8C21F6EA581000000000000F0FF' FROM responses WHERE n_tokens = 4"),
                1, "responses: BLOB is little-endian float64");
@@ -370,8 +376,13 @@ static void test_run_flow(void)
     struct store_response hit;
     int found = 0;
     tap_ok(cache_get(st, MODEL_A, pending.items[0].request_hash, &hit, &found, fresh(&err)) == GE_OK && found &&
-               hit.cached == 1 && hit.logprob == -0.5 && hit.n_token_logprobs == 4 && hit.latency_ms == 12.5,
+               hit.cached == 1 && hit.logprob == -0.5 && hit.n_token_logprobs == 4 && hit.latency_ms == 12.5 &&
+               hit.truncated == 0,
            "cache: hit for (model, request)");
+    store_response_release(&hit);
+    tap_ok(cache_get(st, MODEL_A, pending.items[1].request_hash, &hit, &found, fresh(&err)) == GE_OK && found &&
+               hit.truncated == 1,
+           "cache: a cut prompt's answer comes back marked truncated");
     store_response_release(&hit);
     tap_ok(cache_get(st, local_hash, pending.items[0].request_hash, &hit, &found, fresh(&err)) == GE_OK && !found,
            "cache: another model's answer is never served");
@@ -400,7 +411,7 @@ static void test_run_flow(void)
     /* A cached answer and an error answer end the pending state; neither adds a cache entry. */
     struct store_response rest[] = {
         {.request_id = ids[2], .logprob = -30.5, .n_tokens = 3, .is_greedy = -1, .latency_ms = 0, .cached = 1},
-        {.request_id = ids[3], .logprob = NAN, .n_tokens = -1, .is_greedy = -1, .latency_ms = 2,
+        {.request_id = ids[3], .logprob = NAN, .n_tokens = -1, .is_greedy = -1, .latency_ms = 2, .truncated = -1,
          .error = "prompt exceeds the context window"},
     };
     long long cache_rows = raw_int(path, "SELECT count(*) FROM response_cache");
@@ -411,6 +422,9 @@ static void test_run_flow(void)
     tap_ok(got.n == 1 && got.items[0].error != NULL && contains(got.items[0].error, "context window") &&
                isnan(got.items[0].logprob),
            "doc responses: error text round-trips");
+    tap_ok(got.n == 1 && got.items[0].truncated == -1, "doc responses: an error answer's truncated mark is unknown");
+    tap_is_int(raw_int(path, "SELECT count(*) FROM responses WHERE error IS NOT NULL AND truncated IS NULL"), 1,
+               "responses: ... stored as NULL");
     store_response_list_release(&got);
     store_pending_list_release(&pending);
 
