@@ -256,25 +256,45 @@ static const char SQL_DOCS_DIRTY[] =
 static const char SQL_DOCS_CLEAN[] =
     "UPDATE documents SET dirty = 0 WHERE dirty IS NULL AND EXISTS (SELECT 1 " FLAG_MATCH "AND f.dirty = 0)";
 
+void cn_corpus_hash(char *const *paths, const uint64_t *bytes, size_t n, char hex[65])
+{
+    struct sha256 h;
+    uint8_t d[32];
+    sha256_init(&h);
+    for (size_t i = 0; i < n; i++) {
+        char num[32];
+        snprintf(num, sizeof num, "\t%llu\n", (unsigned long long)bytes[i]);
+        sha256_update(&h, paths[i], strlen(paths[i]));
+        sha256_update(&h, num, strlen(num));
+    }
+    sha256_final(&h, d);
+    sha256_digest_hex(d, hex);
+}
+
+/* The base name of index_path: what the default name of its audits starts with, before the '@'. */
+static const char *index_base(const char *index_path)
+{
+    const char *base = strrchr(index_path, '/');
+    return base ? base + 1 : index_path;
+}
+
+void cn_audit_default_name(const char *index_path, const char *corpus_hash, char *name, size_t cap)
+{
+    snprintf(name, cap, "%s@%.12s", index_base(index_path), corpus_hash);
+}
+
 static int store_audit(struct store *st, struct merge_state *ms, const struct cn_merge_opts *o,
                        struct cn_merge_summary *sum, struct ge_error *err)
 {
     const struct cn_index *ix = ms->ix;
     char now[CLOCK_ISO8601_CAP];
     clock_iso8601_now(now);
-    /* corpus identity: the list of (path, decompressed bytes) */
-    struct sha256 h;
-    uint8_t d[32];
     char corpus_hash[65];
-    sha256_init(&h);
+    cn_corpus_hash(ms->file_path, ms->file_bytes, (size_t)ms->h0.files_total, corpus_hash);
     uint64_t n_docs = 0;
     size_t desc_len = 0;
     char *desc = NULL;
     for (long i = 0; i < ms->h0.files_total; i++) {
-        char num[32];
-        snprintf(num, sizeof num, "\t%llu\n", (unsigned long long)ms->file_bytes[i]);
-        sha256_update(&h, ms->file_path[i], strlen(ms->file_path[i]));
-        sha256_update(&h, num, strlen(num));
         n_docs += ms->file_docs[i];
         if (!o->corpus && desc_len < 3800) {
             size_t l = strlen(ms->file_path[i]);
@@ -286,20 +306,16 @@ static int store_audit(struct store *st, struct merge_state *ms, const struct cn
             desc[desc_len] = '\0';
         }
     }
-    sha256_final(&h, d);
-    sha256_digest_hex(d, corpus_hash);
     if (!o->corpus && ms->h0.files_total > 0 && desc_len >= 3800) {
         char more[64];
         snprintf(more, sizeof more, "... (%ld files)", ms->h0.files_total);
         desc = xrealloc(desc, desc_len + strlen(more) + 1);
         strcpy(desc + desc_len, more);
     }
-    const char *base = strrchr(ix->path, '/');
-    base = base ? base + 1 : ix->path;
     if (o->name)
         snprintf(sum->name, sizeof sum->name, "%s", o->name);
     else
-        snprintf(sum->name, sizeof sum->name, "%s@%.12s", base, corpus_hash);
+        cn_audit_default_name(ix->path, corpus_hash, sum->name, sizeof sum->name);
     /* the normalisation, with the n-gram length(s) */
     char *norm = xmalloc(strlen(cn_normalization_name) + 64 + ix->n_tasks * 80);
     size_t nl = (size_t)sprintf(norm, "%s; %s", cn_normalization_name, ix->gpt3 ? "gpt3 per-task n:" : "n=");
@@ -391,22 +407,54 @@ out:
     return rc;
 }
 
-int cn_merge_precheck(const char *db_path, const char *name, struct ge_error *err)
+/* Whether an audit named name is stored (*found); with prefix != 0, one whose name starts with name. */
+static int audit_name_taken(struct store *st, const char *name, int prefix, int *found, struct ge_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = prep(st, prefix ? "SELECT 1 FROM contamination_indexes WHERE substr(name, 1, length(?1)) = ?1 LIMIT 1"
+                             : "SELECT 1 FROM contamination_indexes WHERE name = ?1", &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    int r = sqlite3_step(s);
+    *found = r == SQLITE_ROW;
+    if (r != SQLITE_ROW && r != SQLITE_DONE)
+        rc = store_fail(st, r, "reading contamination_indexes", err);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int cn_merge_precheck(const char *db_path, const char *name, const char *index_path, const struct cn_corpus *corpus,
+                      struct ge_error *err)
 {
     struct store *st = NULL;
-    sqlite3_stmt *s = NULL;
+    int found = 0;
     int rc = store_open(db_path, STORE_MODE_WRITE, 0, &st, err);
-    static const char sql[] = "SELECT 1 FROM contamination_indexes WHERE name = ?1";
-    if (rc == GE_OK && name && (rc = prep(st, sql, &s, err)) == GE_OK) {
-        sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-        int r = sqlite3_step(s);
-        if (r == SQLITE_ROW)
+    if (rc == GE_OK && name) {
+        rc = audit_name_taken(st, name, 0, &found, err);
+        if (rc == GE_OK && found)
             rc = ge_error_set(err, GE_ERR_STATE, "%s: an audit named '%s' is already stored; pass another --name",
                               db_path, name);
-        else if (r != SQLITE_DONE)
-            rc = store_fail(st, r, "reading contamination_indexes", err);
+    } else if (rc == GE_OK && index_path && corpus) {
+        /* The default name: known now when the corpus sizes are (plain files); the files are only probed when an
+         * audit of an index file of this name is stored at all. */
+        char prefix[512], dflt[512];
+        snprintf(prefix, sizeof prefix, "%s@", index_base(index_path));
+        rc = audit_name_taken(st, prefix, 1, &found, err);
+        uint64_t *bytes = found ? xcalloc(corpus->n ? corpus->n : 1, sizeof *bytes) : NULL;
+        if (rc == GE_OK && found && cn_corpus_plain_sizes(corpus, bytes)) {
+            char hash[65];
+            cn_corpus_hash(corpus->paths, bytes, corpus->n, hash);
+            cn_audit_default_name(index_path, hash, dflt, sizeof dflt);
+            rc = audit_name_taken(st, dflt, 0, &found, err);
+            if (rc == GE_OK && found)
+                rc = ge_error_set(err, GE_ERR_STATE, "%s: an audit named '%s' is already stored: the default name of "
+                                  "this index file over these %zu corpus files (their paths and sizes), which this "
+                                  "scan would get too; pass --name NAME to store another audit of them", db_path,
+                                  dflt, corpus->n);
+        }
+        free(bytes);
     }
-    sqlite3_finalize(s);
     store_close(st);
     return rc;
 }

@@ -14,6 +14,8 @@
 #include "harness/error.h"
 #include "results/store.h"
 
+struct cn_corpus; /* scan.h */
+
 struct cn_merge_opts {
     const char *const *parts; /* (n_parts) part files of one scan, every shard exactly once */
     size_t n_parts;
@@ -37,9 +39,19 @@ struct cn_merge_summary {
 int cn_merge(const struct cn_merge_opts *o, struct cn_merge_summary *sum, struct ge_error *err);
 
 /* What cn_merge into db_path would refuse that is known before a scan: the database cannot be opened for writing
- * (created or migrated), or an audit named name (NULL: not checked) is already stored. `scan --db` calls it first,
- * so a long scan is not thrown away at the end. */
-int cn_merge_precheck(const char *db_path, const char *name, struct ge_error *err);
+ * (created or migrated), or the audit name is already stored: name when given, else (index_path and corpus given)
+ * the default name of index_path over corpus whenever it is known before the scan, i.e. when every corpus file is
+ * a plain regular file (cn_corpus_plain_sizes; a compressed file's size shows only when it is decompressed).
+ * `scan --db` calls it after expanding the corpus and before loading the index, so a long scan is not thrown away
+ * at the end. Reads at most 4 bytes of each corpus file, and only when an audit named "<index file>@..." exists. */
+int cn_merge_precheck(const char *db_path, const char *name, const char *index_path, const struct cn_corpus *corpus,
+                      struct ge_error *err);
+
+/* The default audit name: the base name of index_path, '@', the first 12 hex digits of corpus_hash. */
+void cn_audit_default_name(const char *index_path, const char *corpus_hash, char *name, size_t cap);
+/* The corpus identity contamination_indexes.corpus_hash records: SHA-256 over the lines "path TAB bytes LF" of the
+ * n files in list order, bytes being each file's decompressed size. */
+void cn_corpus_hash(char *const *paths, const uint64_t *bytes, size_t n, char hex[65]);
 
 /* One row of GLaM's Appendix D table. */
 struct cn_table_row {

@@ -6,13 +6,16 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "contamination/scan.h"
+#include "contamination/source.h"
 #include "harness/sha256.h"
 #include "harness/xalloc.h"
 
@@ -166,6 +169,27 @@ void cn_corpus_release(struct cn_corpus *c)
         free(c->paths[i]);
     free(c->paths);
     memset(c, 0, sizeof *c);
+}
+
+int cn_corpus_plain_sizes(const struct cn_corpus *c, uint64_t *bytes)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        /* Opened first and then examined through the descriptor: the size and the magic number are one file's. A
+         * FIFO or device is not opened at all (opening could block, reading would consume the stream). */
+        struct stat st;
+        if (stat(c->paths[i], &st) != 0 || !S_ISREG(st.st_mode))
+            return 0;
+        int fd = open(c->paths[i], O_RDONLY | O_NONBLOCK);
+        if (fd < 0)
+            return 0;
+        uint8_t magic[4];
+        ssize_t got = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? pread(fd, magic, sizeof magic, 0) : -1;
+        close(fd);
+        if (got < 0 || cn_source_kind_of_magic(magic, (size_t)got) != CN_SOURCE_PLAIN)
+            return 0;
+        bytes[i] = (uint64_t)st.st_size;
+    }
+    return 1;
 }
 
 /* ---- part files -------------------------------------------------------------------------------------------- */

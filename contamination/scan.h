@@ -75,6 +75,11 @@ struct cn_corpus {
  * is skipped and counted (n_skipped). */
 int cn_corpus_expand(char *const *args, size_t n_args, struct cn_corpus *out, struct ge_error *err);
 void cn_corpus_release(struct cn_corpus *c);
+/* Fills bytes[0..c->n) with each file's decompressed size when that is known without reading the files, and
+ * returns 1: every file is a regular file that opens and does not start with a gzip or zstd magic number
+ * (source.h), so a scan that reads it to its end reads st_size bytes. Returns 0 otherwise (a compressed file, a
+ * pipe or device, a file that cannot be opened): then only a scan tells the sizes. Reads at most 4 bytes a file. */
+int cn_corpus_plain_sizes(const struct cn_corpus *c, uint64_t *bytes);
 
 /* The first verified hit of one example. file == CN_NO_FILE when none. */
 struct cn_witness {

@@ -80,31 +80,36 @@ int cn_source_open(const char *path, struct cn_source **out, struct ge_error *er
         cn_source_close(s);
         return rc;
     }
-    const uint8_t *m = s->in;
-    size_t got = s->in_size;
-    if (got >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
-        s->kind = CN_SOURCE_GZIP;
+    s->kind = cn_source_kind_of_magic(s->in, s->in_size);
+    if (s->kind == CN_SOURCE_GZIP) {
         if (inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK) {
             cn_source_close(s);
             return ge_error_set(err, GE_ERR_NOMEM, "%s: cannot start gzip decompression", path);
         }
         s->z_ready = 1;
         s->in_member = 1;
-    } else if (got >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
-        s->kind = CN_SOURCE_ZSTD;
+    } else if (s->kind == CN_SOURCE_ZSTD) {
         s->zs = ZSTD_createDStream();
         if (!s->zs || ZSTD_isError(ZSTD_initDStream(s->zs))) {
             cn_source_close(s);
             return ge_error_set(err, GE_ERR_NOMEM, "%s: cannot start zstd decompression", path);
         }
     } else {
-        s->kind = CN_SOURCE_PLAIN;
 #ifdef POSIX_FADV_SEQUENTIAL
         posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL); /* fails harmlessly on a pipe */
 #endif
     }
     *out = s;
     return GE_OK;
+}
+
+enum cn_source_kind cn_source_kind_of_magic(const uint8_t *m, size_t n)
+{
+    if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b)
+        return CN_SOURCE_GZIP;
+    if (n >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
+        return CN_SOURCE_ZSTD;
+    return CN_SOURCE_PLAIN;
 }
 
 enum cn_source_kind cn_source_kind(const struct cn_source *s)

@@ -240,6 +240,7 @@ static int sub_scan(int argc, char **argv)
     struct cn_scan_result res;
     memset(&res, 0, sizeof res);
     char *tmp_part = NULL;
+    int kept = 0; /* the temporary part outlives a refused merge */
     int rc = cn_corpus_expand(&argv[optind], (size_t)(argc - optind), &corpus, &err);
     if (rc == GE_OK && corpus.n_skipped)
         fprintf(stderr, "glam-eval contamination scan: note: %zu entr%s below the corpus directories left out (not "
@@ -249,10 +250,10 @@ static int sub_scan(int argc, char **argv)
     if (rc == GE_OK)
         rc = cn_index_load(index_path, 1, &ix, &err);
     double t1 = now_seconds();
-    /* Before the scan, not after it: the database and the name. After the arguments are checked (the corpus
-     * expanded, the index loaded), so a bad one never creates the database. */
+    /* Before the scan, not after it: the database and the audit name, given or default. After the arguments are
+     * checked (the corpus expanded, the index loaded), so a bad one never creates the database. */
     if (rc == GE_OK && db)
-        rc = cn_merge_precheck(db, name, &err);
+        rc = cn_merge_precheck(db, name, index_path, &corpus, &err);
     if (rc == GE_OK)
         rc = cn_scan(ix, &corpus, &so, &res, &err);
     double t2 = now_seconds();
@@ -287,17 +288,28 @@ static int sub_scan(int argc, char **argv)
         if (rc == GE_OK)
             printf("%s: audit %lld '%s': %zu of %zu examples dirty\n", db, (long long)sum.index_id, sum.name,
                    sum.n_dirty, sum.n_examples);
-        if (!out)
+        /* A refusal the precheck could not foresee (the default name of a compressed corpus, known only from
+         * its decompressed sizes; a name stored meanwhile) keeps the scan: merge stores it under another name. */
+        kept = rc != GE_OK && !out;
+        if (!out && !kept)
             remove(tmp_part);
     } else if (rc == GE_OK) {
         printf("%s: part %u/%u: %zu of %zu examples dirty in this shard\n", out, so.shard_index, so.shard_count,
                n_dirty, res.n_examples);
     }
-    free(tmp_part);
     cn_scan_result_release(&res);
     cn_corpus_release(&corpus);
     cn_index_free(ix);
-    return rc ? cli_fail(&cmd_contamination, &err) : CLI_EXIT_OK;
+    if (rc == GE_OK) {
+        free(tmp_part);
+        return CLI_EXIT_OK;
+    }
+    int code = cli_fail(&cmd_contamination, &err);
+    if (kept)
+        fprintf(stderr, "glam-eval contamination scan: the scan is kept in the part file %s; store it with "
+                "'glam-eval contamination merge %s --db %s --name NAME'\n", tmp_part, tmp_part, db);
+    free(tmp_part);
+    return code;
 }
 
 static int sub_merge(int argc, char **argv)
@@ -437,8 +449,10 @@ const struct command cmd_contamination = {
         "        text, JSONL (.jsonl/.json: the string field --text-field, default \"text\", one document per line),\n"
         "        gzip and zstd (by magic number). Every hash hit is verified word by word; each dirty example gets a\n"
         "        witness (file, document, byte offset, n-gram). --shard I/N scans files k with k mod N == I and\n"
-        "        writes a part file; --db merges at once (unsharded; checked before the scan; with --out too, the\n"
-        "        part file is kept). Bad input is reported with file and offset\n"
+        "        writes a part file; --db merges at once (unsharded; the database and the audit name, --name or the\n"
+        "        default <index file>@<corpus hash>, are checked before the scan, the default one when the corpus is\n"
+        "        uncompressed files, whose sizes it hashes; a merge still refused keeps the part file and says how to\n"
+        "        store it; with --out too, the part file is kept). Bad input is reported with file and offset\n"
         "        and skipped; --strict makes it an error. --text-docs blank: plain-text documents end at blank\n"
         "        lines (default: one per file). --max-doc-bytes: longest JSONL line (default 64 MiB).\n"
         "merge   combines the part files of all shards of one scan exactly into the database (--db, default\n"

@@ -151,6 +151,29 @@ ce scan --index fx.idx --db both.db --name twice corpus >/dev/null 2>&1
 ce scan --index fx.idx --db both.db --name twice corpus >/dev/null 2>twice.err
 [ $? = 1 ] && grep -q "an audit named 'twice' is already stored" twice.err && ! grep -q "shard 0/1:" twice.err
 ok $? "a taken --name is refused before the scan"
+# The default name (<index file>@<corpus hash>) hashes the files' decompressed sizes: for plain files those are
+# their sizes, so a taken default name is refused before the scan too.
+audits() { python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM contamination_indexes").fetchone()[0])' "$1"; }
+ce scan --index fx.idx --db both.db corpus >/dev/null 2>again.err
+[ $? = 1 ] && grep -q "an audit named 'fx.idx@[0-9a-f]\{12\}' is already stored: the default name of this index" again.err \
+    && grep -q -- "pass --name NAME" again.err && ! grep -q "shard 0/1:" again.err && [ "$(audits both.db)" = 2 ]
+ok $? "the same index over the same plain corpus again: its default name is refused before the scan"
+ce scan --index fx.idx --db both.db --name second corpus >/dev/null 2>&1 && [ "$(audits both.db)" = 3 ]
+ok $? "with --name the same scan is stored"
+cp -r corpus grown && ce scan --index fx.idx --db grown.db grown >/dev/null 2>&1 && echo "more words" >>grown/a.txt &&
+    ce scan --index fx.idx --db grown.db grown >/dev/null 2>&1 && [ "$(audits grown.db)" = 2 ]
+ok $? "a corpus whose sizes changed gets another default name and is stored (no refusal up front)"
+# A compressed file's size shows only when it is decompressed: then the refusal comes after the scan, and the
+# scan is kept as a part file that merge stores under another name.
+ce scan --index fx.idx --db c.db zc >/dev/null 2>zagain.err
+rc=$?
+kept=$(sed -n "s/.*the scan is kept in the part file \([^;]*\);.*/\1/p" zagain.err)
+[ $rc = 1 ] && grep -q "an audit named 'fx.idx@[0-9a-f]\{12\}' is already stored" zagain.err && [ -n "$kept" ] \
+    && [ -s "$kept" ] && grep -q "contamination merge $kept --db c.db --name NAME" zagain.err
+ok $? "a compressed corpus's taken default name is refused after the scan, which is kept as a part file"
+ce merge "$kept" --db c.db --name zc-again >/dev/null 2>&1 && [ "$(audits c.db)" = 2 ] && h dump c.db >c2.flags &&
+    [ -s c2.flags ]
+ok $? "merge stores the kept part under a new name"
 echo "not a database" >notdb.db
 ce scan --index fx.idx --db notdb.db corpus >/dev/null 2>notdb.err
 [ $? = 1 ] && grep -q "not a SQLite database" notdb.err && ! grep -q "shard 0/1:" notdb.err \
