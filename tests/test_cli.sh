@@ -112,6 +112,15 @@ check "score squad_v2 on the bundled example succeeds" 0 $?
 grep -v '^#' "$src/tests/data/squad_v2_mini_official_stdout.txt" >"$tmp/want"
 n=$((n + 1)); if cmp -s "$tmp/out" "$tmp/want"; then echo "ok $n - score squad_v2 prints exactly what evaluate-v2.0.py prints";
 else echo "not ok $n - score squad_v2 output differs from evaluate-v2.0.py"; diff "$tmp/want" "$tmp/out" | sed 's/^/#   /'; fails=$((fails + 1)); fi
+# the README's command for the bundled example (examples/, run from the source tree) prints the same
+readme_cmd=$(tr '\n' ' ' <"$src/README.md" | grep -o '`glam-eval score squad_v2 --dataset [^`]*`' | head -n 1 | tr -d '`')
+absbin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+n=$((n + 1))
+# shellcheck disable=SC2086 # the command's words, split as the shell splits them (plain words, no quoting)
+if [ -n "$readme_cmd" ] && (set -- $readme_cmd && shift && cd "$src" && "$absbin" "$@") >"$tmp/out" 2>&1 &&
+    cmp -s "$tmp/out" "$tmp/want"; then
+    echo "ok $n - README's score command for examples/ prints what evaluate-v2.0.py prints"
+else echo "not ok $n - README's score command for examples/ (${readme_cmd:-none found}) fails or differs"; fails=$((fails + 1)); fi
 "$bin" score squad_v2 --dataset "$src/examples/squad_v2-mini.json" --predictions "$src/examples/squad_v2-mini-predictions.json" --out "$tmp/scores.json" >"$tmp/out" 2>&1
 check "score --out succeeds" 0 $?
 n=$((n + 1)); if cmp -s "$tmp/scores.json" "$tmp/want"; then echo "ok $n - score --out writes the report to the file"; else echo "not ok $n - score --out file differs"; fails=$((fails + 1)); fi

@@ -235,6 +235,26 @@ if [ -d "$shared/data/arc_easy" ] && [ -d "$shared/data/nq_open" ]; then
 else
     for t in 1 2 3; do skip "../shared/data is absent"; done
 fi
+# docs/contamination.md states the size of the index of all tasks of ../shared/data: it must be what index reports.
+if [ -d "$shared/data/arc_easy" ] && [ -f "$srcdir/docs/contamination.md" ]; then
+    ce index --tasks all --skip-missing --data-dir "$shared/data" --out all.idx >all.out 2>/dev/null
+    ok $? "index over every task of ../shared/data"
+    read -r ex tasks grams <<EOF_COUNTS
+$(sed -n '1s/^.*: \([0-9]*\) examples of \([0-9]*\) tasks*, \([0-9]*\) distinct n-grams.*/\1 \2 \3/p' all.out)
+EOF_COUNTS
+    comma() { python3 -c 'import sys; print(f"{int(sys.argv[1]):,}")' "$1"; }
+    doc=$(tr '\n' ' ' <"$srcdir/docs/contamination.md" | tr -s ' ')
+    ok_doc=0
+    for want in "covers the $tasks tasks whose evaluation split it holds" "with $(comma "$ex") examples" \
+        "the index has $(comma "$grams") distinct 13-grams" "all $tasks tasks \`../shared/data\` holds ($(comma "$ex") examples,"; do
+        case $doc in *"$want"*) ;; *) echo "# docs/contamination.md lacks: $want"; ok_doc=1 ;; esac
+    done
+    [ -n "$ex" ] && [ $ok_doc = 0 ]
+    ok $? "docs/contamination.md gives the index's counts as index reports them ($ex examples, $tasks tasks, $grams n-grams)"
+    rm -f all.idx
+else
+    for t in 1 2; do skip "../shared/data is absent"; done
+fi
 if [ -f "$model" ]; then
     "$bin" run --model "$model" --tasks arc_easy,nq_open,boolq --shots 0 --limit 40 --data-dir data --db a.db \
         >run.out 2>run.err
