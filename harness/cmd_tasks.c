@@ -135,6 +135,8 @@ static int prompt_run(int argc, char **argv)
         rc = dataset_load(t, dir, t->fewshot_split, 0, stderr, &pool_ds, &err);
         pool = &pool_ds;
     }
+    if (rc == GE_OK) /* the shot counts `run` refuses, with its message */
+        rc = evaluate_check_shots(t, &eval, pool, (int)k, &err);
     if (rc == GE_OK && doc >= eval.n_docs)
         rc = ge_error_set(&err, GE_ERR_USAGE, "--doc %llu: %s has %zu documents", (unsigned long long)doc, eval.path,
                           eval.n_docs);
@@ -173,6 +175,7 @@ const struct command cmd_prompt = {
              "line names the document's id, the one `run` stores and `score` keys predictions by (for a dataset\n"
              "without ids, the 1-based line number: --doc 0 is id 1). `run` also drops few-shot examples (the\n"
              "last drawn first) when a prompt exceeds the model's window; without a model this command shows the\n"
-             "prompt before that fitting.\n",
+             "prompt before that fitting. More shots than the task's few-shot split holds are refused as `run`\n"
+             "refuses them (exit status 2).\n",
     .run = prompt_run,
 };

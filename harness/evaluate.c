@@ -32,6 +32,18 @@ static char *gen_settings_json(const struct task *t)
     return s;
 }
 
+int evaluate_check_shots(const struct task *t, const struct dataset *eval, const struct dataset *pool, int k,
+                         struct ge_error *err)
+{
+    if (k <= 0)
+        return GE_OK;
+    size_t pool_max = pool == NULL ? 0 : pool->n_docs - (pool == eval && pool->n_docs > 0);
+    if ((size_t)k <= pool_max)
+        return GE_OK;
+    return ge_error_set(err, GE_ERR_USAGE, "%s: %d shots asked for, but its few-shot examples (the %s split, %s) are "
+                        "only %zu", t->name, k, t->fewshot_split, pool ? pool->path : "not read", pool_max);
+}
+
 void evaluate_doc_requests_release(struct evaluate_doc_requests *r)
 {
     for (size_t i = 0; i < r->n_owned; i++)

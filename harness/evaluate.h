@@ -53,6 +53,15 @@ struct evaluate_result {
     size_t n_all;
 };
 
+/* Checks that k few-shot examples can be drawn for each document of task t: pool (NULL only when k is 0) must
+ * hold at least k of them, and when pool is eval itself one fewer, since a document is never its own example.
+ * Fails with GE_ERR_USAGE naming the task, the few-shot split, its file and how many examples it has. `prompt`
+ * calls it so that it refuses exactly the shot counts `run` refuses, with run's message.
+ * TODO: harness/cmd_run.c still makes the same check with its own copy; it should call this one, so the two
+ * cannot drift (left for when the work in progress on that file is committed). */
+int evaluate_check_shots(const struct task *t, const struct dataset *eval, const struct dataset *pool, int k,
+                         struct ge_error *err);
+
 /* The requests of document i (index into spec->eval), as stored: texts owned by the struct. */
 struct evaluate_doc_requests {
     struct store_request reqs[2 * TASK_MAX_CHOICES]; /* (n) */

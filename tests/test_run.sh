@@ -180,6 +180,19 @@ ok $? "a task with no scorable document fails alone; the others finish and are p
 "$bin" run --model "$model" --tasks copa --shots 100 --limit 2 --data-dir "$data" --db "$tmp/k100.db" >/dev/null 2>"$tmp/k100.err"
 [ $? != 0 ] && grep -q "copa: 100 shots asked for, but its few-shot examples (the train split, .*) are only 32" "$tmp/k100.err"
 ok $? "more shots than the few-shot split holds is refused, naming the split and its size"
+# prompt shows what run sends, so it refuses the same shot counts with the same message (and shows the largest)
+"$bin" prompt copa --shots 33 --data-dir "$data" >"$tmp/p33.out" 2>"$tmp/p33.err"
+[ $? = 2 ] && [ ! -s "$tmp/p33.out" ] \
+    && grep -q "^glam-eval prompt: copa: 33 shots asked for, but its few-shot examples (the train split, .*/copa/train.jsonl) are only 32$" "$tmp/p33.err"
+ok $? "prompt refuses more shots than the few-shot split holds, as run does (exit 2)"
+"$bin" prompt copa --shots 32 --data-dir "$data" 2>/dev/null | grep -q "^# copa document 0 (id [^)]*), 32-shot,"
+ok $? "prompt with as many shots as the few-shot split holds prints them all"
+# a task whose examples come from the evaluation split itself: every document but the evaluated one
+mkdir -p "$tmp/sq/squad_v2" && head -n 5 "$data/squad_v2/validation.jsonl" >"$tmp/sq/squad_v2/validation.jsonl"
+"$bin" prompt squad_v2 --shots 4 --data-dir "$tmp/sq" 2>/dev/null | grep -q ", 4-shot,"; ok $? "prompt squad_v2 --shots 4 of 5 documents"
+"$bin" prompt squad_v2 --shots 5 --data-dir "$tmp/sq" >/dev/null 2>"$tmp/sq.err"
+[ $? = 2 ] && grep -q "squad_v2: 5 shots asked for, but its few-shot examples (the validation split, .*) are only 4" "$tmp/sq.err"
+ok $? "prompt squad_v2 --shots 5 of 5 documents is refused: a document is never its own example"
 "$bin" run --model "$model" --tasks copa --shots 0 --resume 1 --db "$tmp/none.db" >/dev/null 2>"$tmp/none.err"
 [ $? != 0 ] && grep -q "no such database to resume run 1 from" "$tmp/none.err" && [ ! -e "$tmp/none.db" ]
 ok $? "--resume with a database that does not exist is refused and creates none"
