@@ -3,8 +3,10 @@
  * tools/task_examples.jsonl (never benchmark data), so the document shows exactly what the code produces.
  *
  * Usage: render_task_examples tools/task_examples.jsonl > docs/tasks.md
- * Input lines: {"task": name, "dataset": text, "template": text, "record": {...the task's schema...}}. A registered
- * task without a line, or a record its loader refuses, is an error (exit 1), so a new task cannot be left out. */
+ * Input lines: {"task": name, "dataset": text, "template": text, "record": {...the task's schema...}}, and optionally
+ * "scoring": text, how `run` scores the task where that differs from the metric's reference (docs/metrics.md). A
+ * registered task without a line, or a record its loader refuses, is an error (exit 1), so a new task cannot be
+ * left out. */
 #include "config.h"
 
 #include <stdio.h>
@@ -18,6 +20,7 @@
 
 struct example {
     char *task, *dataset, *template_text, *record_json; /* owned */
+    char *scoring;                                      /* owned; NULL when the line has none */
 };
 
 struct examples {
@@ -32,9 +35,12 @@ static int collect(void *ctx, const cJSON *rec, size_t line_no, struct ge_error 
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(rec, "dataset");
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(rec, "template");
     const cJSON *r = cJSON_GetObjectItemCaseSensitive(rec, "record");
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(rec, "scoring");
     if (!cJSON_IsString(t) || !cJSON_IsString(d) || !cJSON_IsString(m) || !cJSON_IsObject(r))
         return ge_error_set(err, GE_ERR_FORMAT, "line %zu: needs strings task, dataset, template and object record",
                             line_no);
+    if (sc != NULL && !cJSON_IsString(sc))
+        return ge_error_set(err, GE_ERR_FORMAT, "line %zu: scoring must be a string", line_no);
     if (ex->n == MAX_EXAMPLES)
         return ge_error_set(err, GE_ERR_LIMIT, "more than %d examples", MAX_EXAMPLES);
     struct example *e = &ex->v[ex->n++];
@@ -42,6 +48,7 @@ static int collect(void *ctx, const cJSON *rec, size_t line_no, struct ge_error 
     e->dataset = strdup(d->valuestring);
     e->template_text = strdup(m->valuestring);
     e->record_json = cJSON_PrintUnformatted(r);
+    e->scoring = sc ? strdup(sc->valuestring) : NULL;
     return GE_OK;
 }
 
@@ -175,7 +182,10 @@ int main(int argc, char **argv)
             status = 1;
             continue;
         }
-        printf("- Template: `%s`\n\n", e->template_text);
+        printf("- Template: `%s`\n", e->template_text);
+        if (e->scoring)
+            printf("- Scoring: %s\n", e->scoring);
+        printf("\n");
         status |= render(t, e);
     }
     for (size_t k = 0; k < ex.n; k++) {
@@ -183,6 +193,7 @@ int main(int argc, char **argv)
         free(ex.v[k].dataset);
         free(ex.v[k].template_text);
         free(ex.v[k].record_json);
+        free(ex.v[k].scoring);
     }
     return status;
 }
