@@ -322,8 +322,8 @@ static int load_published_cells(struct store *st, struct report *r, size_t first
             *(strcmp(task, "avg_nlg") == 0 ? &c->published_nlg
               : strcmp(task, "avg_nlu") == 0 ? &c->published_nlu : &c->published_all) = v;
         else
-            cell_set(&c->cells[row], v, NAN, 0, sqlite3_column_int(q, 3), (const char *)sqlite3_column_text(q, 4), 0,
-                     0);
+            cell_set(&c->cells[row], v, NAN, REPORT_UNKNOWN, sqlite3_column_int(q, 3),
+                     (const char *)sqlite3_column_text(q, 4), 0, REPORT_UNKNOWN); /* a paper states no counts */
     }
     if (ret == GE_OK && rc != SQLITE_DONE)
         ret = store_fail(st, rc, "reading published scores", err);

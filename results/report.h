@@ -29,6 +29,7 @@ struct store;
 #define REPORT_MAX_COLUMNS 64  /* columns of one report (runs × shot settings) */
 #define REPORT_MAX_RUNS 32     /* --run / --against arguments */
 #define REPORT_AVG_TOLERANCE 0.001 /* |recomputed - published| above this (0.1 point) flags a published average */
+#define REPORT_UNKNOWN (-1)        /* a count a cell does not know (a paper's cell): empty in CSV, null in JSON */
 
 /* The rows of a GLaM table, in GLaM's order. */
 enum report_group {
@@ -87,11 +88,12 @@ struct report_cell {
     int present;
     double value;     /* fraction */
     double std_error; /* NAN when not stored (published cells, n < 2) */
-    int64_t n;        /* examples aggregated; 0 for a published cell */
+    int64_t n;        /* examples aggregated; REPORT_UNKNOWN for a published cell */
     int n_shots;      /* the cell's K */
     char split[32];   /* evaluated split */
     int partial;      /* the task run is not finished, or covers one shard only */
-    int64_t n_truncated; /* documents with a prompt cut to the model's window (responses.truncated = 1) */
+    int64_t n_truncated; /* documents with a prompt cut to the model's window (responses.truncated = 1);
+                            REPORT_UNKNOWN for a published cell */
 };
 
 /* One column: a run at one shot setting. Strings owned by the column (report_release frees them). */

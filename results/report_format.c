@@ -270,6 +270,13 @@ static void csv_num(FILE *f, double v)
         fprintf(f, "%.17g", v);
 }
 
+/* A count, or nothing when it is not known (REPORT_UNKNOWN): 0 would claim a paper's cell covers no example. */
+static void csv_count(FILE *f, int64_t v)
+{
+    if (v != REPORT_UNKNOWN)
+        fprintf(f, "%lld", (long long)v);
+}
+
 static void write_csv(const struct report *r, FILE *f)
 {
     fputs("column,run_id,published,model,setting,k,row,task,metric,split,value,std_error,n,partial,"
@@ -295,7 +302,11 @@ static void write_csv(const struct report *r, FILE *f)
             csv_num(f, cell->value);
             fputc(',', f);
             csv_num(f, cell->std_error);
-            fprintf(f, ",%lld,%d,,,,,%lld\n", (long long)cell->n, cell->partial, (long long)cell->n_truncated);
+            fputc(',', f);
+            csv_count(f, cell->n);
+            fprintf(f, ",%d,,,,,", cell->partial);
+            csv_count(f, cell->n_truncated);
+            fputc('\n', f);
         }
         for (int g = 0; g < N_AVGS; g++) {
             const struct report_avg *a = col_avg(col, g);
@@ -409,6 +420,11 @@ static cJSON *num_or_null(double v)
     return isnan(v) ? cJSON_CreateNull() : cJSON_CreateNumber(v);
 }
 
+static cJSON *count_or_null(int64_t v)
+{
+    return v == REPORT_UNKNOWN ? cJSON_CreateNull() : cJSON_CreateNumber((double)v);
+}
+
 static cJSON *avg_json(const struct report_avg *a, double published)
 {
     cJSON *o = cJSON_CreateObject();
@@ -475,9 +491,9 @@ static cJSON *build_json(const struct report *r)
             cJSON_AddNumberToObject(jcell, "n_shots", cell->n_shots);
             cJSON_AddNumberToObject(jcell, "value", cell->value);
             cJSON_AddItemToObject(jcell, "std_error", num_or_null(cell->std_error));
-            cJSON_AddNumberToObject(jcell, "n", (double)cell->n);
+            cJSON_AddItemToObject(jcell, "n", count_or_null(cell->n));
             cJSON_AddBoolToObject(jcell, "partial", cell->partial);
-            cJSON_AddNumberToObject(jcell, "n_truncated", (double)cell->n_truncated);
+            cJSON_AddItemToObject(jcell, "n_truncated", count_or_null(cell->n_truncated));
             cJSON_AddItemToArray(cells, jcell);
             /* lm-eval's layout: results[task]["<metric>,none"], n-shot, configs, versions */
             char tkey[200], mkey[64];

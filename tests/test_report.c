@@ -151,6 +151,9 @@ static void check_formats(const struct report *r)
     tap_ok(csv && strstr(csv, "gpt3-175b:zero-shot,") && strstr(csv, ",0.64300000000000002,") &&
                strstr(csv, "avg_all,avg,,0.6555333333333333,,,0,30,30,0.65200000000000002,1,\n"),
            "csv: stored fractions unrounded; the few-shot average row has differs = 1");
+    /* TriviaQA zero-shot: value, no standard error, n unknown (empty, not 0), partial 0, n_truncated unknown */
+    tap_ok(csv && strstr(csv, ",TriviaQA,triviaqa,em,dev,0.64300000000000002,,,0,,,,,\n"),
+           "csv: a published cell leaves n and n_truncated empty: the paper does not state them");
     char *tex = write_to_string(r, REPORT_TEX);
     tap_ok(tex && strstr(tex, "\\begin{tabular}") && strstr(tex, "SQuADv2 (EM) & em & dev") &&
                strstr(tex, "$\\neq$") && !strstr(tex, "_shot"),
@@ -169,6 +172,13 @@ static void check_formats(const struct report *r)
     cJSON *nshot = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "n-shot"),
                                                     "gpt3-175b:few-shot/openbookqa");
     tap_ok(cJSON_IsNumber(nshot) && nshot->valueint == 100, "json: n-shot carries the few-shot K (OpenBookQA 100)");
+    cJSON *col0 = cJSON_GetArrayItem(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "glam_eval"), "columns"), 0);
+    cJSON *cell0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(col0, "cells"), 0);
+    tap_ok(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(col0, "published")) &&
+               cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cell0, "n")) &&
+               cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cell0, "n_truncated")),
+           "json: a published cell's n and n_truncated are null, not 0");
     cJSON_Delete(root);
     char *html = write_to_string(r, REPORT_HTML);
     tap_ok(html && strstr(html, "<!DOCTYPE html>") && strstr(html, "<svg") && strstr(html, "</html>") &&

@@ -54,6 +54,19 @@ ok $? "md: BoolQ zero-shot of run 1 is the stored metric ($v)"
 [ "$(grep -c ',run1:zero-shot\|^run1:zero-shot,' "$tmp/report.csv")" -ge 6 ]
 ok $? "csv: one line per cell and average"
 python3 "$srcdir/tests/report_check.py" json "$tmp/report.json"; ok $? "json: lm-evaluation-harness layout"
+# a paper states no example counts: its cells leave n and n_truncated empty (csv) or null (json), never 0
+python3 - "$tmp/report.csv" "$tmp/report.json" <<'PY'; ok $? "csv, json: a published cell's n and n_truncated are empty / null, a run's are counts"
+import csv, json, sys
+cells = [r for r in csv.DictReader(open(sys.argv[1])) if r["metric"] != "avg"]
+pub = [r for r in cells if r["published"] == "1"]
+own = [r for r in cells if r["published"] == "0"]
+assert pub and own
+assert all(r["n"] == "" and r["n_truncated"] == "" for r in pub), pub[0]
+assert all(r["n"] == "5" and r["n_truncated"].isdigit() for r in own), own[0]
+cols = json.load(open(sys.argv[2]))["glam_eval"]["columns"]
+assert all(c["n"] is None and c["n_truncated"] is None for col in cols if col["published"] for c in col["cells"])
+assert all(c["n"] == 5 and isinstance(c["n_truncated"], int) for col in cols if not col["published"] for c in col["cells"])
+PY
 python3 "$srcdir/tests/report_check.py" html "$tmp/report.html"; ok $? "html: well formed, self-contained, 3 charts"
 grep -q '\\begin{tabular}' "$tmp/report.tex" && grep -q '\\bottomrule' "$tmp/report.tex"; ok $? "tex: a tabular"
 
