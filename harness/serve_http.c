@@ -6,17 +6,24 @@
  * (appended to a bounded buffer), and once more with no data when the body is complete (we answer then). The
  * per-request state lives in *con_cls and is freed by request_completed, however the request ended; that call
  * comes after the response was written, so the count of requests between the two is what a shutdown waits for
- * (stopping the daemon earlier would close sockets under responses not yet sent). */
+ * (stopping the daemon earlier would close sockets under responses not yet sent).
+ *
+ * libmicrohttpd's own messages never reach stderr (they would come without our "glam-eval serve:" prefix, and
+ * every failure that matters is reported as our own message or an HTTP status): mhd_log keeps the last one
+ * logged while the daemon starts, so a start that fails can say why, and drops the rest. */
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -54,7 +61,9 @@ static const struct {
 };
 
 /* Invariants: opt.api_key points into api_key (or is NULL); stats, serial, n_fresh, n_open, adopted and draining
- * are guarded by mu; n_fresh counts the connections whose conn_ctx has fresh == 1, plus those in adopted. */
+ * are guarded by mu, and started, start_msg and start_errno by log_mu (libmicrohttpd logs from its threads, and
+ * may log while a thread holds mu); n_fresh counts the connections whose conn_ctx has fresh == 1, plus those in
+ * adopted. */
 struct serve_http {
     struct serve_http_options opt;
     char *api_key;                    /* owned copy, or NULL */
@@ -73,6 +82,10 @@ struct serve_http {
     size_t n_adopted;
     int64_t n_open;                   /* requests whose headers arrived and whose response is not yet sent */
     int draining;                     /* 1: shutting down; every response closes its connection */
+    pthread_mutex_t log_mu;           /* the three below: see the invariants */
+    int started;                      /* 1 once MHD_start_daemon returned: mhd_log keeps nothing more */
+    char start_msg[256];              /* libmicrohttpd's last message while starting, without its newline, or "" */
+    int start_errno;                  /* errno when start_msg was logged: a failed socket call's, for those */
 };
 
 /* One connection, from accept to close (libmicrohttpd's socket context). */
@@ -420,6 +433,38 @@ static void connection_notify(void *cls, struct MHD_Connection *c, void **socket
     *socket_context = NULL;
 }
 
+/* libmicrohttpd's logger (MHD_OPTION_EXTERNAL_LOGGER, cls = the serve_http): see the top of the file. Saves errno
+ * first: for a failed socket call libmicrohttpd logs strerror(errno) right after it, so errno is still that call's
+ * (start_failure checks that before relying on it). */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    int saved_errno = errno;
+    struct serve_http *h = cls;
+    pthread_mutex_lock(&h->log_mu);
+    if (!h->started) {
+        vsnprintf(h->start_msg, sizeof h->start_msg, fmt, ap);
+        h->start_msg[strcspn(h->start_msg, "\r\n")] = '\0';
+        h->start_errno = saved_errno;
+    }
+    pthread_mutex_unlock(&h->log_mu);
+    errno = saved_errno;
+}
+
+/* The error of a daemon that did not start: the address and port, and why. libmicrohttpd's message for a failed
+ * bind or listen ends in strerror(errno), so then only that reason is given ("Address already in use"); another
+ * message is given whole. Called once the start failed: no other thread logs any more. */
+static int start_failure(const struct serve_http *h, struct ge_error *err)
+{
+    const char *msg = h->start_msg;
+    const char *reason = h->start_errno != 0 ? strerror(h->start_errno) : "";
+    size_t n = strlen(msg), k = strlen(reason);
+    if (k > 0 && n > k + 2 && strcmp(msg + n - k, reason) == 0 && strncmp(msg + n - k - 2, ": ", 2) == 0)
+        msg = reason;
+    if (*msg == '\0')
+        msg = "libmicrohttpd gave no reason";
+    return ge_error_set(err, GE_ERR_IO, "cannot listen on %s port %u: %s", h->opt.host, (unsigned)h->opt.port, msg);
+}
+
 int serve_http_start(const struct serve_http_options *opt, const struct server_model *sm, struct server_engine *e,
                      struct serve_http **out, struct ge_error *err)
 {
@@ -437,6 +482,7 @@ int serve_http_start(const struct serve_http_options *opt, const struct server_m
     h->e = e;
     h->adopted = xcalloc(opt->max_connections, sizeof *h->adopted);
     pthread_mutex_init(&h->mu, NULL);
+    pthread_mutex_init(&h->log_mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -452,6 +498,8 @@ int serve_http_start(const struct serve_http_options *opt, const struct server_m
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
     h->d = MHD_start_daemon(flags, opt->port, NULL, NULL, handle_request, h,
+                            /* first, as libmicrohttpd asks, so that it prints nothing even while starting */
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (void *)h,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&h->addr,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned int)opt->max_connections,
                             /* Idle limit. libmicrohttpd measures it from the last byte moved, and a
@@ -460,9 +508,11 @@ int serve_http_start(const struct serve_http_options *opt, const struct server_m
                             MHD_OPTION_NOTIFY_COMPLETED, request_completed, (void *)h,
                             MHD_OPTION_NOTIFY_CONNECTION, connection_notify, (void *)h,
                             MHD_OPTION_END);
+    pthread_mutex_lock(&h->log_mu);
+    h->started = 1;
+    pthread_mutex_unlock(&h->log_mu);
     if (h->d == NULL) {
-        int rc = ge_error_set(err, GE_ERR_IO, "cannot listen on %s port %u (in use, or not an address of this "
-                              "machine?)", opt->host, (unsigned)opt->port);
+        int rc = start_failure(h, err);
         serve_http_stop(h);
         return rc;
     }
@@ -535,6 +585,7 @@ void serve_http_stop(struct serve_http *h)
         MHD_stop_daemon(h->d);
     pthread_cond_destroy(&h->idle_cv);
     pthread_mutex_destroy(&h->mu);
+    pthread_mutex_destroy(&h->log_mu);
     free(h->adopted);
     free(h->api_key);
     free(h);

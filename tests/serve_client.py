@@ -10,7 +10,10 @@ batches equal single requests, concurrent clients get the answers they get alone
 tokenizer endpoints round-trip, and every error path answers with its status and OpenAI's error shape: bad JSON,
 unknown model, too long prompt, body too large, missing or wrong bearer token, wrong method or path, unsupported
 options, NUL characters, full queue, request timeout; a client that disconnects has its work cancelled; SIGTERM
-shuts down cleanly, answering every request it accepted (its answer or 503). Standard library only."""
+shuts down cleanly, answering every request it accepted (its answer or 503); a port in use or an address not of
+this machine is one line of ours naming the port and the reason, nothing from libmicrohttpd. Standard library
+only."""
+import errno
 import http.client
 import json
 import os
@@ -560,6 +563,25 @@ def check_nonfinite(glam, tmp):
     srv.stop()
 
 
+def check_bind_failure(model):
+    """A server that cannot listen says so in one line of its own (libmicrohttpd prints nothing) and exits 1."""
+    taken = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        # 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of this machine
+        for host, code in (("127.0.0.1", errno.EADDRINUSE), ("192.0.2.1", errno.EADDRNOTAVAIL)):
+            r = subprocess.run([BIN, "serve", "--model", model, "--host", host, "--port", str(port)],
+                               capture_output=True, text=True, timeout=120)
+            want = "glam-eval serve: cannot listen on %s port %d: %s\n" % (host, port, os.strerror(code))
+            ok(r.returncode == 1 and r.stderr == want and r.stdout == "",
+               "serve on %s port %d (%s): exit 1, only our message naming the port and the reason"
+               % (host, port, errno.errorcode[code]), "status %d, stderr %r" % (r.returncode, r.stderr))
+    finally:
+        taken.close()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="serve-test-")
     try:
@@ -574,6 +596,7 @@ def main():
         run(["init", "--preset", "0.1B/64E", "--scale", "0.05", "--out", glam])
         check_model("init 0.1B/64E", glam, [])
         check_nonfinite(glam, tmp)
+        check_bind_failure(glam)
         if not (SHARED and os.path.exists(stories)):
             check_errors(glam, [])
             check_shutdown(glam, [])
