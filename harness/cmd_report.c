@@ -104,8 +104,11 @@ static int run_report(int argc, char **argv)
         if (f == NULL)
             rc = ge_error_set(&err, GE_ERR_IO, "%s: cannot create: %s", tmp_path, strerror(errno));
     }
-    if (rc == GE_OK && r.notes)
-        fprintf(stderr, "glam-eval report: %s", r.notes);
+    for (const char *p = rc == GE_OK ? r.notes : NULL; p && *p;) { /* one line per unfinished run, each prefixed */
+        size_t len = strcspn(p, "\n");
+        fprintf(stderr, "glam-eval report: %.*s\n", (int)len, p);
+        p += len + (p[len] == '\n');
+    }
     if (rc == GE_OK)
         rc = report_write(&r, fmt, f, &err);
     for (size_t i = 0; clean && i < n_runs && rc == GE_OK; i++) { /* GPT-3 Appendix C: all, clean, dirty */

@@ -168,6 +168,12 @@ sqlite3 "$tmp/sub.db" "UPDATE runs SET status = 'interrupted' WHERE id = 1;
 ok $? "resuming with --tasks copa only leaves the run interrupted, saying why"
 "$bin" run $sub --tasks copa,boolq --resume 1 >/dev/null 2>&1
 [ "$(sqlite3 "$tmp/sub.db" "SELECT status FROM runs")" = finished ]; ok $? "resuming with the original --tasks finishes it"
+# report names every unfinished run on stderr, each line with the command's prefix
+for i in 1 2; do "$bin" run --model "$model" --tasks copa --shots 0 --limit 2 --data-dir "$data" --db "$tmp/two.db" >/dev/null 2>&1; done
+sqlite3 "$tmp/two.db" "UPDATE runs SET status = 'interrupted'"
+"$bin" report --db "$tmp/two.db" >/dev/null 2>"$tmp/two.err"
+[ "$(grep -c "^glam-eval report: run [12] is not finished" "$tmp/two.err")" = 2 ] && ! grep -v "^glam-eval report: " "$tmp/two.err"
+ok $? "report's note on each of two unfinished runs starts with 'glam-eval report: '"
 
 # a task no document of which can be scored (COPA's continuations are longer than a 4-token window) fails alone:
 # the other tasks finish and are shown, the run is failed and says which
