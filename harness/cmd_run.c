@@ -241,6 +241,65 @@ static int check_resume_selection(const char *args_json, const struct option *op
     return rc;
 }
 
+/* The largest K any shot setting asks of task (0 when none asks for examples). */
+static int max_shots(const struct task *task, const int *settings, size_t n_settings)
+{
+    int most = 0;
+    for (size_t s = 0; s < n_settings; s++) {
+        int k = settings[s] < 0 ? task->glam_shots : settings[s];
+        most = k > most ? k : most;
+    }
+    return most;
+}
+
+/* Reads the data of every selected task before anything is stored, so that a data problem (a missing file without
+ * --skip-missing, a malformed record under --strict, more shots than the few-shot split holds) stops the command
+ * with no run row behind it. The evaluation split of tasks[t] is loaded into evals[t] (kept: scoring reads it).
+ * The few-shot split, when a setting asks for examples, is read, checked against the largest K and released:
+ * every task's training split at once would not fit in memory on the full data, so the run reads it again
+ * when it builds the prompts (twice the parse, once the memory). With skip_missing a task whose evaluation split
+ * is absent is named on stderr and dropped: tasks[] and evals[] are compacted and *n_tasks is the number kept (a
+ * missing few-shot split is still an error: that task's data is there, only incomplete). On failure every split
+ * loaded is released and *n_tasks is 0. */
+static int load_task_data(const struct task **tasks, size_t *n_tasks, struct dataset *evals, const int *settings,
+                          size_t n_settings, const char *data_dir, int strict, int skip_missing, struct ge_error *err)
+{
+    size_t n_kept = 0;
+    int rc = GE_OK;
+    for (size_t t = 0; t < *n_tasks && rc == GE_OK; t++) {
+        const struct task *task = tasks[t];
+        struct dataset *eval = &evals[n_kept], pool_ds;
+        memset(&pool_ds, 0, sizeof pool_ds);
+        rc = dataset_load(task, data_dir, task->eval_split, strict, stderr, eval, err);
+        if (rc == GE_ERR_NOTFOUND && skip_missing) {
+            fprintf(stderr, "glam-eval: skipping %s: %s\n", task->name, err->msg);
+            rc = GE_OK;
+            continue;
+        }
+        /* The few-shot split only when a setting asks for examples: a 0-shot run needs only the evaluation
+         * split, and what it stores is the same whether or not the few-shot file is there (evaluate_prepare
+         * hashes the pool only for K > 0). */
+        int k = max_shots(task, settings, n_settings);
+        const struct dataset *pool = k > 0 ? eval : NULL;
+        if (rc == GE_OK && k > 0 && strcmp(task->fewshot_split, task->eval_split) != 0) {
+            rc = dataset_load(task, data_dir, task->fewshot_split, strict, stderr, &pool_ds, err);
+            pool = &pool_ds;
+        }
+        if (rc == GE_OK)
+            rc = evaluate_check_shots(task, eval, pool, k, err);
+        dataset_release(&pool_ds);
+        if (rc == GE_OK)
+            tasks[n_kept++] = task;
+    }
+    if (rc != GE_OK) {
+        for (size_t t = 0; t <= n_kept && t < *n_tasks; t++) /* n_kept: the one that failed, if it loaded */
+            dataset_release(&evals[t]);
+        n_kept = 0;
+    }
+    *n_tasks = n_kept;
+    return rc;
+}
+
 static int run_run(int argc, char **argv)
 {
     enum { OPT_LIMIT = 256, OPT_SEED, OPT_DB, OPT_DATA_DIR, OPT_BATCH, OPT_RESUME, OPT_STRICT, OPT_SKIP_MISSING,
@@ -344,6 +403,7 @@ static int run_run(int argc, char **argv)
     struct run_lock lock; /* held from the moment the run id is known until the end (harness/run_lock.h) */
     run_lock_init(&lock);
     struct run_row *rows = calloc(n_tasks * n_settings + 1, sizeof *rows);
+    struct dataset *evals = xcalloc(n_tasks, sizeof *evals); /* (n_tasks) the evaluation splits, load_task_data */
     const char *data_dir = dataset_dir(data_opt);
     const char *db_path = cli_db_path(db_opt);
 
@@ -356,7 +416,13 @@ static int run_run(int argc, char **argv)
      * once and changes nothing. */
     if (resume_id && (rc = run_lock_acquire(&lock, db_path, (int64_t)resume_id, &err)) != GE_OK)
         goto out;
-    rc = store_open(db_path, STORE_MODE_WRITE, 0, &st, &err);
+    if (resume_id && (rc = store_open(db_path, STORE_MODE_WRITE, 0, &st, &err)) != GE_OK)
+        goto out;
+    /* Before the run exists (a new run) or is touched (a resume), and before the model is loaded: a data problem
+     * stores nothing, and a new run's database is not even created. */
+    rc = load_task_data(tasks, &n_tasks, evals, settings, n_settings, data_dir, strict, skip_missing, &err);
+    if (rc == GE_OK && st == NULL)
+        rc = store_open(db_path, STORE_MODE_WRITE, 0, &st, &err);
     if (rc)
         goto out;
     fprintf(stderr, backend_is_remote(&bo) ? "glam-eval: connecting to %s (asking the model id and probing "
@@ -430,7 +496,6 @@ static int run_run(int argc, char **argv)
     /* Three phases, so the requests of all tasks are pooled (runloop_execute_pool): store every task run's
      * requests, answer them all, then score each task. Each phase is resumable on its own: the store is the
      * work list. The evaluation splits stay loaded for scoring; few-shot pools are released once used. */
-    struct dataset *evals = xcalloc(n_tasks ? n_tasks : 1, sizeof *evals);
     struct evaluate_spec *specs = xcalloc(n_tasks * n_settings + 1, sizeof *specs);
     struct runloop_task *pooled = xcalloc(n_tasks * n_settings + 1, sizeof *pooled);
     char (*labels)[96] = xcalloc(n_tasks * n_settings + 1, sizeof *labels);
@@ -439,23 +504,11 @@ static int run_run(int argc, char **argv)
         const struct task *task = tasks[t];
         struct dataset pool_ds;
         memset(&pool_ds, 0, sizeof pool_ds);
-        rc = dataset_load(task, data_dir, task->eval_split, strict, stderr, &evals[t], &err);
-        if (rc == GE_ERR_NOTFOUND && skip_missing) {
-            fprintf(stderr, "glam-eval: skipping %s: %s\n", task->name, err.msg);
-            rc = GE_OK;
-            continue;
-        }
-        if (rc)
-            break;
-        /* The few-shot split is read only when a shot setting of this task asks for examples: a 0-shot run
-         * (also "few" for a task whose K were 0) needs only the evaluation split, and what it stores is the same
-         * whether or not the few-shot file is there (evaluate_prepare hashes the pool only for K > 0). */
-        int needs_pool = 0;
-        for (size_t s = 0; s < n_settings; s++)
-            needs_pool |= (settings[s] < 0 ? task->glam_shots : settings[s]) > 0;
+        /* The few-shot split again (load_task_data checked it and let it go), without its warnings this time */
+        int needs_pool = max_shots(task, settings, n_settings) > 0;
         const struct dataset *pool = needs_pool ? &evals[t] : NULL;
         if (needs_pool && strcmp(task->fewshot_split, task->eval_split) != 0) {
-            rc = dataset_load(task, data_dir, task->fewshot_split, strict, stderr, &pool_ds, &err);
+            rc = dataset_load(task, data_dir, task->fewshot_split, strict, NULL, &pool_ds, &err);
             pool = &pool_ds;
         }
         size_t first_spec = n_specs;
@@ -468,13 +521,8 @@ static int run_run(int argc, char **argv)
                 rows[same].settings |= 1u << s;
                 continue;
             }
-            /* never the document itself; no pool was read when no setting asks for examples (k is 0 then) */
-            size_t pool_max = pool == NULL ? 0 : pool->n_docs - (pool == &evals[t] && pool->n_docs > 0);
-            if ((size_t)k > pool_max) {
-                rc = ge_error_set(&err, GE_ERR_USAGE, "%s: %d shots asked for, but its few-shot examples (the %s "
-                                  "split, %s) are only %zu", task->name, k, task->fewshot_split, pool->path, pool_max);
+            if ((rc = evaluate_check_shots(task, &evals[t], pool, k, &err)) != GE_OK) /* the file changed since */
                 break;
-            }
             struct evaluate_spec *spec = &specs[n_specs];
             *spec = (struct evaluate_spec){.task = task, .eval = &evals[t], .pool = k > 0 ? pool : NULL,
                                            .n_shots = k, .seed = seed, .limit = (size_t)limit,
@@ -525,9 +573,6 @@ static int run_run(int argc, char **argv)
                     row->res.n_fewer_shots, row->res.n_truncated);
         }
     }
-    for (size_t t = 0; t < n_tasks; t++)
-        dataset_release(&evals[t]);
-    free(evals);
     free(specs);
     free(pooled);
     free(labels);
@@ -563,6 +608,9 @@ out:
         m.ops->free(m.self);
     store_close(st);
     run_lock_release(&lock); /* after the last write to the run */
+    for (size_t t = 0; t < n_tasks; t++)
+        dataset_release(&evals[t]);
+    free(evals);
     backend_options_release(&bo);
     free(args);
     free(rows);
@@ -589,8 +637,10 @@ const struct command cmd_run = {
              "and metric in the database (default ./glam-eval.db), then prints the table. Data comes from\n"
              "DIR/<task>/<split>.jsonl (--data-dir, else $GLAM_EVAL_DATA, else ./data) or, when that is absent,\n"
              "the task's official release files (docs/data-formats.md); `glam-eval tasks` lists what each task\n"
-             "reads; its few-shot split only when a shot setting above 0 needs examples. Few-shot examples depend\n"
-             "only on (seed, task, document id).\n"
+             "reads; its few-shot split only when a shot setting above 0 needs examples. All of it is read before\n"
+             "anything is stored: a missing file, a malformed record under --strict or more shots than a few-shot\n"
+             "split holds stops the command with no run created (and no database, if there was none). Few-shot\n"
+             "examples depend only on (seed, task, document id).\n"
              "A run stopped for any reason (Ctrl-C, kill -9) resumes with --resume RUN_ID and the same options:\n"
              "finished requests are never asked again, and the results equal an uninterrupted run's. One process\n"
              "at a time works on a run: it holds a lock on DB.lock-run-N (released when it ends, even by kill -9),\n"

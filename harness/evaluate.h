@@ -55,10 +55,8 @@ struct evaluate_result {
 
 /* Checks that k few-shot examples can be drawn for each document of task t: pool (NULL only when k is 0) must
  * hold at least k of them, and when pool is eval itself one fewer, since a document is never its own example.
- * Fails with GE_ERR_USAGE naming the task, the few-shot split, its file and how many examples it has. `prompt`
- * calls it so that it refuses exactly the shot counts `run` refuses, with run's message.
- * TODO: harness/cmd_run.c still makes the same check with its own copy; it should call this one, so the two
- * cannot drift (left for when the work in progress on that file is committed). */
+ * Fails with GE_ERR_USAGE naming the task, the few-shot split, its file and how many examples it has. `run`
+ * and `prompt` both call it, so they refuse exactly the same shot counts with the same message. */
 int evaluate_check_shots(const struct task *t, const struct dataset *eval, const struct dataset *pool, int k,
                          struct ge_error *err);
 

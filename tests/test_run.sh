@@ -186,6 +186,19 @@ ok $? "a task with no scorable document fails alone; the others finish and are p
 "$bin" run --model "$model" --tasks copa --shots 100 --limit 2 --data-dir "$data" --db "$tmp/k100.db" >/dev/null 2>"$tmp/k100.err"
 [ $? != 0 ] && grep -q "copa: 100 shots asked for, but its few-shot examples (the train split, .*) are only 32" "$tmp/k100.err"
 ok $? "more shots than the few-shot split holds is refused, naming the split and its size"
+# Data problems found before evaluation store nothing: no run row that every later report would call unfinished,
+# and no database where there was none.
+sqlite3 "$tmp/a.db" ".backup '$tmp/keep.db'"
+runs_before=$(sqlite3 "$tmp/keep.db" "SELECT group_concat(id || ':' || status, ' ') FROM runs")
+"$bin" run --model "$model" --tasks arc_easy --db "$tmp/keep.db" --data-dir "$tmp/nodata" >/dev/null 2>&1; r1=$?
+"$bin" run --model "$model" --tasks boolq --shots 0 --strict --db "$tmp/keep.db" --data-dir "$tmp/rel" >/dev/null 2>&1; r2=$?
+"$bin" run --model "$model" --tasks copa --shots 100 --limit 2 --db "$tmp/keep.db" --data-dir "$data" >/dev/null 2>&1; r3=$?
+"$bin" report --db "$tmp/keep.db" >/dev/null 2>"$tmp/keep.err"
+[ "$r1$r2$r3" = 112 ] && [ "$(sqlite3 "$tmp/keep.db" "SELECT group_concat(id || ':' || status, ' ') FROM runs")" = "$runs_before" ] &&
+    ! grep -q "not finished" "$tmp/keep.err"
+ok $? "a missing file, a malformed record under --strict, more shots than the pool (exit 1, 1, 2): no run stored ($runs_before)"
+"$bin" run --model "$model" --tasks arc_easy --db "$tmp/new.db" --data-dir "$tmp/nodata" >/dev/null 2>&1
+[ $? = 1 ] && [ ! -e "$tmp/new.db" ]; ok $? "missing data creates no database"
 # prompt shows what run sends, so it refuses the same shot counts with the same message (and shows the largest)
 "$bin" prompt copa --shots 33 --data-dir "$data" >"$tmp/p33.out" 2>"$tmp/p33.err"
 [ $? = 2 ] && [ ! -s "$tmp/p33.out" ] \
@@ -210,9 +223,8 @@ z0="--model $model --tasks copa --limit 5 --data-dir $tmp/z0"
 "$bin" run $z0 --shots 0 --db "$tmp/z0a.db" >/dev/null 2>"$tmp/z0a.err"
 ok $? "a 0-shot run without the few-shot split file (copa/train.jsonl)"
 "$bin" run $z0 --shots 0,1 --db "$tmp/z0c.db" >/dev/null 2>"$tmp/z0c.err"; rc=$?
-[ $rc = 1 ] && grep -q "z0/copa/train.jsonl: not found" "$tmp/z0c.err" &&
-    [ "$(sqlite3 "$tmp/z0c.db" "SELECT count(*) FROM task_runs")" = 0 ]
-ok $? "--shots 0,1 without it fails naming the file, before any task run is stored"
+[ $rc = 1 ] && grep -q "z0/copa/train.jsonl: not found" "$tmp/z0c.err" && [ ! -e "$tmp/z0c.db" ]
+ok $? "--shots 0,1 without it fails naming the file, before anything is stored (no database is created)"
 "$bin" prompt copa --doc 1 --shots 0 --data-dir "$tmp/z0" >/dev/null 2>&1; ok $? "prompt --shots 0 without it"
 "$bin" tasks --data-dir "$tmp/z0" | grep -q "^copa .*validation.jsonl (found); shots from .*train.jsonl (MISSING: only K > 0"
 ok $? "tasks says the missing few-shot split matters only for K > 0"
