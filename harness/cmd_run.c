@@ -420,7 +420,17 @@ static int run_run(int argc, char **argv)
         goto out;
     /* Before the run exists (a new run) or is touched (a resume), and before the model is loaded: a data problem
      * stores nothing, and a new run's database is not even created. */
+    size_t n_selected = n_tasks;
+    char where[DATASET_PATH_CAP + 128]; /* the data directory and how it was chosen */
+    dataset_dir_describe(data_opt, where, sizeof where);
     rc = load_task_data(tasks, &n_tasks, evals, settings, n_settings, data_dir, strict, skip_missing, &err);
+    if (rc == GE_OK && n_tasks == 0) /* --skip-missing skipped them all: likely the wrong folder, never "done" */
+        rc = ge_error_set(&err, GE_ERR_NOTFOUND, "none of the %zu selected task%s has data in %s, so --skip-missing "
+                          "left nothing to run; nothing was stored. Point --data-dir or GLAM_EVAL_DATA at the data, "
+                          "or get it with 'glam-eval data fetch'", n_selected, n_selected == 1 ? "" : "s", where);
+    else if (rc == GE_OK && n_tasks < n_selected)
+        fprintf(stderr, "glam-eval: %zu of the %zu selected tasks skipped for want of data in %s\n",
+                n_selected - n_tasks, n_selected, where);
     if (rc == GE_OK && st == NULL)
         rc = store_open(db_path, STORE_MODE_WRITE, 0, &st, &err);
     if (rc)
@@ -649,7 +659,8 @@ const struct command cmd_run = {
              "  --max-length N   context window in tokens (default: the model's, at most 4096); with --bos\n"
              "                   always|never (default auto: as the tokenizer says) part of the stored model\n"
              "                   identity, so runs with other settings never share cached answers\n"
-             "  --skip-missing   skip tasks whose data is absent (default: an error naming the expected file)\n"
+             "  --skip-missing   skip tasks whose data is absent (default: an error naming the expected file);\n"
+             "                   when that leaves no task, an error naming the data directory searched\n"
              "  --strict         a malformed dataset record is an error (default: reported with file and line,\n"
              "                   skipped, and counted in the task run's metric_variants as skipped_records)\n"
              "  --shard I/N      evaluate only documents k (after --limit) with k mod N == I; metrics are partial\n"

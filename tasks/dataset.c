@@ -30,6 +30,15 @@ static int dir_exists(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+void dataset_dir_describe(const char *opt_dir, char *buf, size_t cap)
+{
+    const char *env = getenv("GLAM_EVAL_DATA"), *dir = dataset_dir(opt_dir);
+    const char *origin = opt_dir && *opt_dir ? "from --data-dir"
+                         : env && *env    ? "from $GLAM_EVAL_DATA"
+                                          : "the default: neither --data-dir nor $GLAM_EVAL_DATA is set";
+    snprintf(buf, cap, "%s (%s%s)", dir, origin, dir_exists(dir) ? "" : "; no such directory");
+}
+
 /* The folder part of path (up to and including the last '/'), for a companion file beside it. */
 static void beside(const char *path, const char *name, char out[DATASET_PATH_CAP])
 {

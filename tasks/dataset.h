@@ -43,6 +43,9 @@ struct dataset_location {
 
 /* The data directory: opt_dir when given, else $GLAM_EVAL_DATA, else "./data". */
 const char *dataset_dir(const char *opt_dir);
+/* For messages: dataset_dir(opt_dir) and how it was chosen, e.g. "/data/glam (from $GLAM_EVAL_DATA)", "./data
+ * (the default: neither --data-dir nor $GLAM_EVAL_DATA is set; no such directory)", into buf (cut to cap). */
+void dataset_dir_describe(const char *opt_dir, char *buf, size_t cap);
 
 /* Finds split of task under dir: the JSONL file, else the task's sources in order. A missing split is
  * GE_ERR_NOTFOUND with a message naming every accepted path and where to get the data; a PIQA jsonl without its

@@ -76,6 +76,26 @@ cmp -s "$tmp/ref.ll" "$tmp/k.ll"; ok $? "and the same log-likelihoods for every 
 [ $? = 2 ] && grep -q "unknown task 'no_such_task'" "$tmp/x.err"; ok $? "an unknown task is a usage error naming it"
 "$bin" run --model "$model" --tasks arc_easy --db "$tmp/x.db" --data-dir "$tmp/nodata" >/dev/null 2>"$tmp/x.err"
 [ $? = 1 ] && grep -q "nodata/arc_easy/test.jsonl: not found" "$tmp/x.err"; ok $? "missing data names the expected file"
+# --skip-missing that leaves no task at all (a mistyped data folder) is an error naming the folder and how it was
+# chosen, and stores nothing: it never "succeeds" with an empty table.
+GLAM_EVAL_DATA="$tmp/dta" "$bin" run --model "$model" --tasks all --skip-missing --shots 0,1 --limit 20 --db "$tmp/e3.db" \
+    >"$tmp/e3.out" 2>"$tmp/e3.err"; rc=$?
+[ $rc = 1 ] && grep -q "^glam-eval run: none of the .* selected tasks has data in $tmp/dta (from \$GLAM_EVAL_DATA; no such directory)" "$tmp/e3.err" \
+    && [ ! -e "$tmp/e3.db" ] && ! grep -q "^task" "$tmp/e3.out"
+ok $? "--skip-missing skipping every task: exit 1 naming \$GLAM_EVAL_DATA's folder; no database"
+mkdir -p "$tmp/empty"
+"$bin" run --model "$model" --tasks copa,boolq --skip-missing --db "$tmp/e3.db" --data-dir "$tmp/empty" >/dev/null 2>"$tmp/e3b.err"
+[ $? = 1 ] && grep -q "none of the 2 selected tasks has data in $tmp/empty (from --data-dir)," "$tmp/e3b.err" && [ ! -e "$tmp/e3.db" ]
+ok $? "... naming --data-dir's folder"
+abs_bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+(cd "$tmp/empty" && env -u GLAM_EVAL_DATA "$abs_bin" run --model "$model" --tasks copa --skip-missing --db "$tmp/e3.db" \
+    >/dev/null 2>"$tmp/e3c.err"); rc=$?
+[ $rc = 1 ] && grep -q "none of the 1 selected task has data in ./data (the default: neither --data-dir nor \$GLAM_EVAL_DATA is set; no such directory)" "$tmp/e3c.err"
+ok $? "... and the default ./data"
+mkdir -p "$tmp/some/copa" && cp "$data/copa/validation.jsonl" "$tmp/some/copa/"
+"$bin" run --model "$model" --tasks copa,boolq --skip-missing --limit 2 --db "$tmp/e3.db" --data-dir "$tmp/some" >/dev/null 2>"$tmp/e3d.err"
+[ $? = 0 ] && grep -q "^glam-eval: 1 of the 2 selected tasks skipped for want of data in $tmp/some (from --data-dir)$" "$tmp/e3d.err"
+ok $? "a run that skips some tasks says how many, and where it looked"
 
 # Prompts that do not fit the window drop few-shot examples (recorded per request); ones that fit keep them.
 "$bin" run --model "$model" --tasks boolq --shots 8 --limit 3 --db "$tmp/fit.db" --data-dir "$data" >/dev/null 2>"$tmp/fit.err"
