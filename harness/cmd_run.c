@@ -20,6 +20,7 @@
 #include "harness/xalloc.h"
 #include "model/backend_open.h"
 #include "model/runtime.h"
+#include "results/published.h"
 #include "results/report.h"
 #include "results/store.h"
 #include "tasks/dataset.h"
@@ -300,6 +301,31 @@ static int load_task_data(const struct task **tasks, size_t *n_tasks, struct dat
     return rc;
 }
 
+/* The checks of a resume that need only the database, made before any data or model is read: run run_id exists
+ * (read into *ri, owned by the caller: store_run_info_release), is not a published reference run, and was started
+ * with the tasks and shot settings selected or more. Changes nothing. */
+static int check_resume_run(struct store *st, int64_t run_id, const struct option *opts,
+                            const struct task *const *tasks, size_t n_tasks, const int *settings, size_t n_settings,
+                            struct store_run_info *ri, struct ge_error *err)
+{
+    int rc = store_get_run(st, run_id, ri, err);
+    struct published_run_info pub;
+    struct ge_error why;
+    ge_error_clear(&why);
+    int prc = rc == GE_OK ? published_run_read(st, run_id, &pub, &why) : GE_ERR_NOTFOUND;
+    if (prc == GE_OK)
+        rc = ge_error_set(err, GE_ERR_STATE, "run %lld is the published reference run '%s' (imported by 'glam-eval "
+                          "import published'): published runs are read-only and cannot be resumed; evaluate a model "
+                          "with a new run (without --resume)", (long long)run_id, pub.label);
+    else if (prc != GE_ERR_NOTFOUND)
+        rc = ge_error_set(err, prc, "%s", why.msg);
+    if (prc == GE_OK)
+        published_run_info_release(&pub);
+    if (rc == GE_OK)
+        rc = check_resume_selection(ri->args_json, opts, tasks, n_tasks, settings, n_settings, run_id, err);
+    return rc;
+}
+
 static int run_run(int argc, char **argv)
 {
     enum { OPT_LIMIT = 256, OPT_SEED, OPT_DB, OPT_DATA_DIR, OPT_BATCH, OPT_RESUME, OPT_STRICT, OPT_SKIP_MISSING,
@@ -402,6 +428,7 @@ static int run_run(int argc, char **argv)
     char *args = NULL;
     struct run_lock lock; /* held from the moment the run id is known until the end (harness/run_lock.h) */
     run_lock_init(&lock);
+    struct store_run_info ri = {0}; /* --resume: the run as stored before this command */
     struct run_row *rows = calloc(n_tasks * n_settings + 1, sizeof *rows);
     struct dataset *evals = xcalloc(n_tasks, sizeof *evals); /* (n_tasks) the evaluation splits, load_task_data */
     const char *data_dir = dataset_dir(data_opt);
@@ -417,6 +444,9 @@ static int run_run(int argc, char **argv)
     if (resume_id && (rc = run_lock_acquire(&lock, db_path, (int64_t)resume_id, &err)) != GE_OK)
         goto out;
     if (resume_id && (rc = store_open(db_path, STORE_MODE_WRITE, 0, &st, &err)) != GE_OK)
+        goto out;
+    if (resume_id && (rc = check_resume_run(st, (int64_t)resume_id, opts, tasks, n_tasks, settings, n_settings, &ri,
+                                            &err)) != GE_OK)
         goto out;
     /* Before the run exists (a new run) or is touched (a resume), and before the model is loaded: a data problem
      * stores nothing, and a new run's database is not even created. */
@@ -457,16 +487,11 @@ static int run_run(int argc, char **argv)
     if (rc)
         goto out;
     if (resume_id) {
-        struct store_run_info ri = {0};
-        rc = store_get_run(st, (int64_t)resume_id, &ri, &err);
-        if (rc == GE_OK && strcmp(ri.model_hash, info.identity) != 0)
+        if (strcmp(ri.model_hash, info.identity) != 0)
             rc = ge_error_set(&err, GE_ERR_STATE, "run %llu was made with another model, or with other --bos / "
                               "--max-length settings (identity %.12s..., this one is %.12s...); resume it with the "
                               "same checkpoint and options", (unsigned long long)resume_id, ri.model_hash,
                               info.identity);
-        if (rc == GE_OK)
-            rc = check_resume_selection(ri.args_json, opts, tasks, n_tasks, settings, n_settings,
-                                        (int64_t)resume_id, &err);
         if (rc == GE_OK && ri.status == STORE_RUN_RUNNING) /* this process holds its lock: nobody works on it */
             fprintf(stderr, "glam-eval: note: run %llu is marked running, but no process holds it: the one that "
                     "ran it was killed (or its machine stopped); resuming\n", (unsigned long long)resume_id);
@@ -474,7 +499,6 @@ static int run_run(int argc, char **argv)
             prior_status = ri.status;
             prior_finished_at = ri.finished_at ? xstrdup(ri.finished_at) : NULL;
         }
-        store_run_info_release(&ri);
         if (rc == GE_OK)
             rc = store_set_run_status(st, (int64_t)resume_id, STORE_RUN_RUNNING, NULL, &err);
         run_id = (int64_t)resume_id;
@@ -625,6 +649,7 @@ out:
     free(args);
     free(rows);
     free(prior_finished_at);
+    store_run_info_release(&ri);
     if (rc && stop_requested && run_id) {
         fprintf(stderr, "glam-eval run: interrupted; everything answered so far is stored. Resume with: glam-eval "
                         "run --resume %lld (same options)\n", (long long)run_id);
@@ -654,7 +679,8 @@ const struct command cmd_run = {
              "A run stopped for any reason (Ctrl-C, kill -9) resumes with --resume RUN_ID and the same options:\n"
              "finished requests are never asked again, and the results equal an uninterrupted run's. One process\n"
              "at a time works on a run: it holds a lock on DB.lock-run-N (released when it ends, even by kill -9),\n"
-             "and a second --resume of the run fails at once, naming the first one's pid.\n"
+             "and a second --resume of the run fails at once, naming the first one's pid. Published reference\n"
+             "runs ('glam-eval import published') are read-only and cannot be resumed.\n"
              "  --limit N        evaluate the first N documents of each task (default, and 0: all of them)\n"
              "  --max-length N   context window in tokens (default: the model's, at most 4096); with --bos\n"
              "                   always|never (default auto: as the tokenizer says) part of the stored model\n"

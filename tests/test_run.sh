@@ -188,6 +188,14 @@ sqlite3 "$tmp/sub.db" "UPDATE runs SET status = 'interrupted' WHERE id = 1;
 ok $? "resuming with --tasks copa only leaves the run interrupted, saying why"
 "$bin" run $sub --tasks copa,boolq --resume 1 >/dev/null 2>&1
 [ "$(sqlite3 "$tmp/sub.db" "SELECT status FROM runs")" = finished ]; ok $? "resuming with the original --tasks finishes it"
+# a published reference run (import published) is read-only: a resume of it says so, before loading the model
+"$bin" import published --db "$tmp/sub.db" >/dev/null 2>&1
+pub=$(sqlite3 "$tmp/sub.db" "SELECT run_id FROM published_runs WHERE label = 'gpt3-175b'")
+before=$(sqlite3 "$tmp/sub.db" "SELECT count(*) || ':' || group_concat(status) FROM runs")
+"$bin" run --model "$model" --db "$tmp/sub.db" --data-dir "$data" --resume "$pub" >/dev/null 2>"$tmp/pub.err"; rc=$?
+[ $rc = 1 ] && grep -q "^glam-eval run: run $pub is the published reference run 'gpt3-175b' .*read-only and cannot be resumed" "$tmp/pub.err" \
+    && ! grep -q "another model\|loading" "$tmp/pub.err" && [ "$(sqlite3 "$tmp/sub.db" "SELECT count(*) || ':' || group_concat(status) FROM runs")" = "$before" ]
+ok $? "resuming a published run (id ${pub:-none}) is refused as read-only, before the model is loaded"
 # report names every unfinished run on stderr, each line with the command's prefix
 for i in 1 2; do "$bin" run --model "$model" --tasks copa --shots 0 --limit 2 --data-dir "$data" --db "$tmp/two.db" >/dev/null 2>&1; done
 sqlite3 "$tmp/two.db" "UPDATE runs SET status = 'interrupted'"
