@@ -1,6 +1,7 @@
 /* cli.h — the command framework of the glam-eval binary: one const table entry per command (git-style
  * `glam-eval <command> [options]`), and the shared conventions every command follows:
- *   exit code 0 = success, 1 = failure (the message names what failed), 2 = usage error;
+ *   exit code 0 = success, 1 = failure (the message names what failed), 2 = usage error, and for `run` only 3 =
+ *   what was asked is done but the run stays unfinished (a resume that selected part of it);
  *   errors go to stderr as "glam-eval <command>: <message>"; `--help` prints the command's usage to stdout. */
 #ifndef GE_CLI_H
 #define GE_CLI_H
@@ -12,7 +13,10 @@
 enum cli_exit {
     CLI_EXIT_OK = 0,
     CLI_EXIT_FAILURE = 1,
-    CLI_EXIT_USAGE = 2
+    CLI_EXIT_USAGE = 2,
+    /* `run`: no error, but the run is not finished. Neither 0, so that `run ... && report` stops rather than
+     * report a run as done, nor 1, so that a script that resumes a run part by part can tell it from a failure. */
+    CLI_EXIT_UNFINISHED = 3
 };
 
 struct command {

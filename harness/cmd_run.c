@@ -424,6 +424,7 @@ static int run_run(int argc, char **argv)
     enum store_run_status prior_status = STORE_RUN_RUNNING; /* --resume: the run's status before this command */
     char *prior_finished_at = NULL;                          /* owned */
     int work_started = 0;                                    /* requests have been sent to the model */
+    int left_unfinished = 0; /* what was asked is done, but task runs it did not select keep the run interrupted */
     char now[CLOCK_ISO8601_CAP];
     char *args = NULL;
     struct run_lock lock; /* held from the moment the run id is known until the end (harness/run_lock.h) */
@@ -620,9 +621,10 @@ static int run_run(int argc, char **argv)
         rc = store_count_unfinished_task_runs(st, run_id, &n_open, &err);
     if (rc == GE_OK && n_open > 0) {
         fprintf(stderr, "glam-eval run: run %lld still has %lld unfinished task run%s that this command did not "
-                "select; it stays interrupted: resume it with its original --tasks and --shots\n", (long long)run_id,
-                (long long)n_open, n_open == 1 ? "" : "s");
+                "select; it stays interrupted (exit status %d): resume it with its original --tasks and --shots\n",
+                (long long)run_id, (long long)n_open, n_open == 1 ? "" : "s", CLI_EXIT_UNFINISHED);
         rc = store_set_run_status(st, run_id, STORE_RUN_INTERRUPTED, clock_iso8601_now(now), &err);
+        left_unfinished = 1;
     } else if (rc == GE_OK) {
         rc = store_set_run_status(st, run_id, STORE_RUN_FINISHED, clock_iso8601_now(now), &err);
     } else if (run_id && resume_id && !work_started) { /* a refused resume changes nothing */
@@ -655,7 +657,9 @@ out:
                         "run --resume %lld (same options)\n", (long long)run_id);
         return CLI_EXIT_FAILURE;
     }
-    return rc ? cli_fail(&cmd_run, &err) : CLI_EXIT_OK;
+    if (rc)
+        return cli_fail(&cmd_run, &err);
+    return left_unfinished ? CLI_EXIT_UNFINISHED : CLI_EXIT_OK;
 }
 
 const struct command cmd_run = {
@@ -680,7 +684,9 @@ const struct command cmd_run = {
              "finished requests are never asked again, and the results equal an uninterrupted run's. One process\n"
              "at a time works on a run: it holds a lock on DB.lock-run-N (released when it ends, even by kill -9),\n"
              "and a second --resume of the run fails at once, naming the first one's pid. Published reference\n"
-             "runs ('glam-eval import published') are read-only and cannot be resumed.\n"
+             "runs ('glam-eval import published') are read-only and cannot be resumed. A resume that selects\n"
+             "fewer tasks or shot settings than the run has evaluates those, prints their table and exits with\n"
+             "status 3: the run stays interrupted until a resume with its original --tasks and --shots.\n"
              "  --limit N        evaluate the first N documents of each task (default, and 0: all of them)\n"
              "  --max-length N   context window in tokens (default: the model's, at most 4096); with --bos\n"
              "                   always|never (default auto: as the tokenizer says) part of the stored model\n"

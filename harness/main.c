@@ -17,7 +17,8 @@ static void print_overview(FILE *out)
     for (size_t i = 0; cli_commands[i] != NULL; i++)
         fprintf(out, "  %-14s %s\n", cli_commands[i]->name, cli_commands[i]->summary);
     fprintf(out, "\nRun 'glam-eval <command> --help' for a command's options. Exit status: 0 success, "
-                 "1 failure, 2 usage error.\n");
+                 "1 failure, 2 usage error;\n3 from run: no error, but the run stays unfinished (a resume that "
+                 "selected part of it).\n");
 }
 
 int main(int argc, char **argv)

@@ -183,11 +183,13 @@ sub="--model $model --shots 0 --limit 6 --max-length 512 --data-dir $data --db $
 sqlite3 "$tmp/sub.db" "UPDATE runs SET status = 'interrupted' WHERE id = 1;
     DELETE FROM metrics WHERE task_run_id IN (SELECT id FROM task_runs WHERE task = 'boolq');
     UPDATE task_runs SET status = 'running', finished_at = NULL WHERE task = 'boolq'"
-"$bin" run $sub --tasks copa --resume 1 >/dev/null 2>"$tmp/sub1.err"
-[ "$(sqlite3 "$tmp/sub.db" "SELECT status FROM runs")" = interrupted ] && grep -q "1 unfinished task run" "$tmp/sub1.err"
-ok $? "resuming with --tasks copa only leaves the run interrupted, saying why"
-"$bin" run $sub --tasks copa,boolq --resume 1 >/dev/null 2>&1
-[ "$(sqlite3 "$tmp/sub.db" "SELECT status FROM runs")" = finished ]; ok $? "resuming with the original --tasks finishes it"
+"$bin" run $sub --tasks copa --resume 1 >"$tmp/sub1.out" 2>"$tmp/sub1.err"; rc=$?
+[ "$(sqlite3 "$tmp/sub.db" "SELECT status FROM runs")" = interrupted ] && grep -q "1 unfinished task run" "$tmp/sub1.err" \
+    && [ $rc = 3 ] && grep -q "^copa  *0 acc" "$tmp/sub1.out"
+ok $? "resuming with --tasks copa only prints copa, leaves the run interrupted, saying why, and exits 3 (status $rc)"
+"$bin" run $sub --tasks copa,boolq --resume 1 >/dev/null 2>&1; rc=$?
+[ $rc = 0 ] && [ "$(sqlite3 "$tmp/sub.db" "SELECT status FROM runs")" = finished ]
+ok $? "resuming with the original --tasks finishes it, exit 0"
 # a published reference run (import published) is read-only: a resume of it says so, before loading the model
 "$bin" import published --db "$tmp/sub.db" >/dev/null 2>&1
 pub=$(sqlite3 "$tmp/sub.db" "SELECT run_id FROM published_runs WHERE label = 'gpt3-175b'")
