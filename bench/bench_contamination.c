@@ -7,8 +7,8 @@
  * thread), the plain read of the same files (already in the page cache: one warm-up read first), the same scan
  * with the reference byte loop only (cn_scan_opts.byte_loop), which must give the same result (checked: exit status 1
  * otherwise), the tokenizer alone (the same scan with every lookup switched off: the ceiling of this design, what
- * any index costs on top of it is the rest), and the speedup of two shards over one. Run it by hand on an idle machine; CPU time is the fairer
- * per-core figure when others share the cores. */
+ * any index costs on top of it is the rest), and the speedup of two shards over one. Run it by hand on an idle
+ * machine; CPU time is the fairer per-core figure when others share the cores. */
 #include "config.h"
 
 #include <fcntl.h>

@@ -3,10 +3,11 @@
  * Two passes. The first reads every run of every input and forms the output runs ("groups"): shards of one run
  * (same seeds and shard count) must share a model and program version, and each shard index must appear exactly
  * once; published reference runs are set aside, one per label (the same digest in several inputs is one run, a
- * different one is refused). The second copies, member by member, task runs, documents, requests, responses and scores through the
- * store's own write functions, so the checks a resumed run gets (same documents, same prompt hashes, same
- * dataset hashes and metric variants) also guard the merge; then each output task run's metrics are recomputed
- * from its scores, and each published run is copied with its cells (published.c). Everything is written in one transaction of the output, which must be new.
+ * different one is refused). The second copies, member by member, task runs, documents, requests, responses and
+ * scores through the store's own write functions, so the checks a resumed run gets (same documents, same prompt
+ * hashes, same dataset hashes and metric variants) also guard the merge; then each output task run's metrics are
+ * recomputed from its scores, and each published run is copied with its cells (published.c). Everything is
+ * written in one transaction of the output, which must be new.
  *
  * Inputs are read with raw statements on their read-only connections (this file is part of the results store
  * and may use store_int.h); every read statement is finalized in the function that prepared it.
@@ -395,8 +396,8 @@ static int copy_requests(struct merge *mg, size_t k, int64_t in_tr, int64_t out_
     s = NULL;
     if (ret == GE_OK)
         ret = prepare(mg->in[k], "SELECT q.doc_index, q.req_index, r.logprob, r.n_tokens, r.is_greedy, "
-                      "r.token_logprobs, r.text, r.latency_ms, r.truncated, r.cached, r.error FROM responses r JOIN requests q "
-                      "ON q.id = r.request_id WHERE q.task_run_id = ?1 ORDER BY q.doc_index, q.req_index", &s, err);
+                      "r.token_logprobs, r.text, r.latency_ms, r.truncated, r.cached, r.error FROM responses r "
+                      "JOIN requests q ON q.id = r.request_id WHERE q.task_run_id = ?1 ORDER BY q.doc_index, q.req_index", &s, err);
     if (ret == GE_OK)
         sqlite3_bind_int64(s, 1, in_tr);
     while (ret == GE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {

@@ -13,8 +13,8 @@
  * models or program versions; a shard index present twice or missing; task runs that differ in task version, dataset
  * hashes or metric variants; a document or request stored differently (doc id, content hash, prompt hash); a run or
  * task run that is not finished (resume it first); an unsharded run given twice; one published label with
- * different data (digest) in two inputs (a database holds one published run per label, and cannot change it). The inputs are opened read-only and
- * never modified; the output must not exist: it is built in out_path.merging-XXXXXX (mkstemp: created exclusively),
+ * different data (digest) in two inputs (a database holds one published run per label, and cannot change it).
+ * The inputs are opened read-only and never modified; the output must not exist: it is built in out_path.merging-XXXXXX (mkstemp: created exclusively),
  * its WAL written into it, and given its name by a link that never replaces a file, so out_path exists only when
  * complete and a file another process puts there meanwhile is never written into or removed. */
 #ifndef GE_MERGE_H
