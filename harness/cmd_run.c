@@ -120,15 +120,19 @@ static void print_table(const struct run_row *rows, size_t n_rows, const int *se
                rows[i].res.value, se, rows[i].res.n, rows[i].res.n_failed, rows[i].res.n_truncated,
                shard_count > 1 ? " (partial)" : "");
     }
-    /* GLaM's averages, computed by the one implementation in results/report.h: an average over fewer numbers
-     * than GLaM's is marked incomplete, never presented as the real one. */
+    /* GLaM's averages, computed and marked by the one implementation in results/report.h, so they read as
+     * `glam-eval report`'s (in fractions, as the rows above): an average over fewer numbers than GLaM's, or over a
+     * shard's partial ones, is marked INCOMPLETE or PARTIAL, never presented as the real one. */
     size_t n_report_rows = report_n_rows();
     double *values = xmalloc(n_report_rows * sizeof *values);
+    int *partial = xmalloc(n_report_rows * sizeof *partial);
     for (size_t s = 0; s < n_settings; s++) {
         char label[32];
         snprintf(label, sizeof label, settings[s] < 0 ? "few" : "%d", settings[s]);
-        for (size_t k = 0; k < n_report_rows; k++)
+        for (size_t k = 0; k < n_report_rows; k++) {
             values[k] = NAN;
+            partial[k] = shard_count > 1; /* every row shown is a finished task run: only a shard is partial */
+        }
         for (size_t i = 0; i < n_rows; i++)
             if (rows[i].scored && (rows[i].settings & (1u << s)))
                 for (size_t m = 0; m < rows[i].res.n_all; m++) {
@@ -136,16 +140,23 @@ static void print_table(const struct run_row *rows, size_t n_rows, const int *se
                     if (k >= 0)
                         values[k] = rows[i].res.all_values[m];
                 }
-        struct report_avg nlg, nlu;
-        report_glam_averages(values, &nlg, &nlu, NULL);
-        if (nlg.n_present)
-            printf("Avg NLG (%s-shot)  %.4f over %zu of %zu numbers%s\n", label, nlg.value, nlg.n_present,
-                   nlg.n_expected, report_avg_complete(&nlg) ? "" : " (INCOMPLETE: not comparable with GLaM's)");
-        if (nlu.n_present)
-            printf("Avg NLU (%s-shot)  %.4f over %zu of %zu tasks%s\n", label, nlu.value, nlu.n_present,
-                   nlu.n_expected, report_avg_complete(&nlu) ? "" : " (INCOMPLETE: not comparable with GLaM's)");
+        struct report_avg avgs[2];
+        report_glam_averages(values, partial, &avgs[0], &avgs[1], NULL);
+        for (int g = 0; g < 2; g++) {
+            const struct report_avg *a = &avgs[g];
+            char status[REPORT_AVG_STATUS_CAP];
+            if (a->n_present == 0)
+                continue;
+            if (report_avg_complete(a))
+                printf("Avg %s (%s-shot)  %.4f (all %zu %s)\n", g ? "NLU" : "NLG", label, a->value, a->n_expected,
+                       g ? "tasks" : "numbers");
+            else
+                printf("Avg %s (%s-shot)  %.4f %s: not comparable with GLaM's\n", g ? "NLU" : "NLG", label, a->value,
+                       report_avg_status(a, status, sizeof status));
+        }
     }
     free(values);
+    free(partial);
 }
 
 /* {"argv":[...]} plus, for a shard, "shard":{"index":I,"count":N} (read by merge, results/merge.c). */

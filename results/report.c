@@ -96,8 +96,8 @@ static long row_find_published(const char *task, const char *metric)
     return -1;
 }
 
-void report_glam_averages(const double *row_values, struct report_avg *nlg, struct report_avg *nlu,
-                          struct report_avg *all)
+void report_glam_averages(const double *row_values, const int *row_partial, struct report_avg *nlg,
+                          struct report_avg *nlu, struct report_avg *all)
 {
     double sum_g = 0, sum_u = 0;
     *nlg = (struct report_avg){.value = NAN, .n_expected = 0};
@@ -110,6 +110,7 @@ void report_glam_averages(const double *row_values, struct report_avg *nlg, stru
         if (!isnan(row_values[i])) {
             *(a == nlg ? &sum_g : &sum_u) += row_values[i];
             a->n_present++;
+            a->n_partial += row_partial && row_partial[i];
         }
     }
     if (nlg->n_present)
@@ -119,8 +120,22 @@ void report_glam_averages(const double *row_values, struct report_avg *nlg, stru
     if (all) {
         all->n_present = nlg->n_present + nlu->n_present;
         all->n_expected = nlg->n_expected + nlu->n_expected;
+        all->n_partial = nlg->n_partial + nlu->n_partial;
         all->value = all->n_present ? (sum_g + sum_u) / (double)all->n_present : NAN;
     }
+}
+
+const char *report_avg_status(const struct report_avg *a, char *buf, size_t cap)
+{
+    if (report_avg_complete(a) || a->n_present == 0)
+        snprintf(buf, cap, "%s", "");
+    else if (a->n_present == a->n_expected) /* every number there, some from unfinished or one-shard task runs */
+        snprintf(buf, cap, "PARTIAL (%zu of %zu partial)", a->n_partial, a->n_present);
+    else if (a->n_partial)
+        snprintf(buf, cap, "INCOMPLETE (%zu of %zu, %zu partial)", a->n_present, a->n_expected, a->n_partial);
+    else
+        snprintf(buf, cap, "INCOMPLETE (%zu of %zu)", a->n_present, a->n_expected);
+    return buf;
 }
 
 const char *report_setting_name(const struct report_column *c, char *buf, size_t cap)
@@ -479,14 +494,12 @@ int report_load(struct store *st, const struct report_request *req, struct repor
     for (size_t i = 0; ret == GE_OK && i < out->n_columns; i++) {
         struct report_column *c = &out->columns[i];
         double v[N_ROWS];
-        for (size_t k = 0; k < N_ROWS; k++)
+        int partial[N_ROWS];
+        for (size_t k = 0; k < N_ROWS; k++) {
             v[k] = c->cells[k].present ? c->cells[k].value : NAN;
-        report_glam_averages(v, &c->nlg, &c->nlu, &c->all);
-        for (size_t k = 0; k < N_ROWS; k++)
-            if (c->cells[k].present && c->cells[k].partial && rows[k].group != REPORT_OTHER) {
-                (rows[k].group == REPORT_NLG ? &c->nlg : &c->nlu)->n_partial++;
-                c->all.n_partial++;
-            }
+            partial[k] = c->cells[k].present && c->cells[k].partial;
+        }
+        report_glam_averages(v, partial, &c->nlg, &c->nlu, &c->all);
     }
 out:
     if (ret != GE_OK)

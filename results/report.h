@@ -60,8 +60,8 @@ struct report_avg {
     double value;      /* mean of the present numbers */
     size_t n_present;  /* numbers that were present */
     size_t n_expected; /* 9 (NLG) or 21 (NLU) */
-    size_t n_partial;  /* of the present numbers, those from a partial cell (report_cell.partial; set by
-                          report_load, 0 from report_glam_averages) */
+    size_t n_partial;  /* of the present numbers, those from a partial cell (report_cell.partial; counted by
+                          report_glam_averages from its row_partial) */
 };
 /* Every number present and none partial: only then is an average comparable with GLaM's. */
 static inline int report_avg_complete(const struct report_avg *a)
@@ -70,10 +70,19 @@ static inline int report_avg_complete(const struct report_avg *a)
 }
 
 /* GLaM's Avg NLG and Avg NLU of one column: row_values[i] is the value of row i (report_row_at) or NAN when
- * missing. all (may be NULL) gets the mean of all 30 numbers (9 NLG + 21 NLU), the "average" of GLaM's Table 1:
- * recomputing that table's GPT-3 averages from GPT-3's Table H.1 reproduces them only with this definition. */
-void report_glam_averages(const double *row_values, struct report_avg *nlg, struct report_avg *nlu,
-                          struct report_avg *all);
+ * missing; row_partial (NULL: none is) is nonzero for a row whose value is partial (an unfinished task run, or one
+ * shard's documents), counted in n_partial. all (may be NULL) gets the mean of all 30 numbers (9 NLG + 21 NLU),
+ * the "average" of GLaM's Table 1: recomputing that table's GPT-3 averages from GPT-3's Table H.1 reproduces them
+ * only with this definition. */
+void report_glam_averages(const double *row_values, const int *row_partial, struct report_avg *nlg,
+                          struct report_avg *nlu, struct report_avg *all);
+
+#define REPORT_AVG_STATUS_CAP 64
+/* What every table prints after an average's value, so `run` and each report format say the same: "" when it is
+ * complete (report_avg_complete), "PARTIAL (m of n partial)" when every number is there but m are partial,
+ * "INCOMPLETE (k of n, m partial)" or "INCOMPLETE (k of n)" when only k of the n numbers are. Writes into buf (cap
+ * bytes, REPORT_AVG_STATUS_CAP is enough) and returns it. */
+const char *report_avg_status(const struct report_avg *a, char *buf, size_t cap);
 
 /* Shot settings of a column. */
 enum report_setting {

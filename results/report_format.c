@@ -95,19 +95,13 @@ static int avg_differs(const struct report_avg *a, double published)
 static void avg_text(const struct report_avg *a, double published, int plain, char *buf, size_t cap)
 {
     size_t n;
+    char status[REPORT_AVG_STATUS_CAP];
     if (a->n_present == 0)
         n = (size_t)snprintf(buf, cap, "–");
     else if (report_avg_complete(a))
         n = (size_t)snprintf(buf, cap, "%.2f", 100.0 * a->value);
-    else if (a->n_present == a->n_expected) /* every number there, some from unfinished or one-shard task runs */
-        n = (size_t)snprintf(buf, cap, "%.2f PARTIAL (%zu of %zu partial)", 100.0 * a->value, a->n_partial,
-                             a->n_present);
-    else if (a->n_partial)
-        n = (size_t)snprintf(buf, cap, "%.2f INCOMPLETE (%zu of %zu, %zu partial)", 100.0 * a->value, a->n_present,
-                             a->n_expected, a->n_partial);
     else
-        n = (size_t)snprintf(buf, cap, "%.2f INCOMPLETE (%zu of %zu)", 100.0 * a->value, a->n_present,
-                             a->n_expected);
+        n = (size_t)snprintf(buf, cap, "%.2f %s", 100.0 * a->value, report_avg_status(a, status, sizeof status));
     if (!isnan(published) && n < cap)
         snprintf(buf + n, cap - n, avg_differs(a, published) ? (plain ? "; paper %.1f DIFFERS" : "; paper %.1f ≠")
                                                              : "; paper %.1f", 100.0 * published);

@@ -59,17 +59,27 @@ static void check_averages(void)
     for (size_t i = 0; i < n; i++)
         v[i] = report_row_at(i)->group == REPORT_NLG ? 0.5 : report_row_at(i)->group == REPORT_NLU ? 0.25 : 0.99;
     struct report_avg nlg, nlu, all;
-    report_glam_averages(v, &nlg, &nlu, &all);
+    report_glam_averages(v, NULL, &nlg, &nlu, &all);
     tap_ok(report_avg_complete(&nlg) && nlg.value == 0.5, "complete Avg NLG is the mean of its 9 numbers");
     tap_ok(report_avg_complete(&nlu) && nlu.value == 0.25, "complete Avg NLU excludes GSM8K (0.99)");
     tap_is_double(all.value, (9 * 0.5 + 21 * 0.25) / 30, 1e-15, "Avg (all 30) is the mean of the 30 numbers");
     v[report_row_find("squad_v2", "em")] = NAN;
-    report_glam_averages(v, &nlg, &nlu, NULL);
+    report_glam_averages(v, NULL, &nlg, &nlu, NULL);
     tap_ok(!report_avg_complete(&nlg) && nlg.n_present == 8 && nlg.n_expected == 9,
            "a missing SQuADv2 EM makes Avg NLG incomplete (8 of 9)");
+    int *partial = calloc(n, sizeof *partial); /* partial cells: counted where their number is present */
+    partial[report_row_find("squad_v2", "em")] = partial[report_row_find("squad_v2", "f1")] = 1;
+    partial[report_row_find("boolq", "acc")] = 1;
+    report_glam_averages(v, partial, &nlg, &nlu, &all);
+    char s1[REPORT_AVG_STATUS_CAP], s2[REPORT_AVG_STATUS_CAP];
+    tap_ok(nlg.n_partial == 1 && nlu.n_partial == 1 && all.n_partial == 2 &&
+               strcmp(report_avg_status(&nlg, s1, sizeof s1), "INCOMPLETE (8 of 9, 1 partial)") == 0 &&
+               strcmp(report_avg_status(&nlu, s2, sizeof s2), "PARTIAL (1 of 21 partial)") == 0,
+           "partial rows are counted where present (NLG: %s; NLU: %s)", s1, s2);
+    free(partial);
     for (size_t i = 0; i < n; i++)
         v[i] = NAN;
-    report_glam_averages(v, &nlg, &nlu, &all);
+    report_glam_averages(v, NULL, &nlg, &nlu, &all);
     tap_ok(isnan(nlg.value) && nlg.n_present == 0 && isnan(all.value), "no numbers: no average");
     free(v);
 }

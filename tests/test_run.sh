@@ -139,7 +139,7 @@ ok $? "per example: em equals acc and f1 >= em ($got documents)"
 ok $? "--shots 1,few on TriviaQA (K = 1) and COPA (K = 16)"
 got=$(sqlite3 "$tmp/dup.db" "SELECT group_concat(t, ' ') FROM (SELECT task || ':' || n_shots AS t FROM task_runs WHERE status = 'finished' ORDER BY task, n_shots)")
 [ "$got" = "copa:1 copa:16 triviaqa:1" ]; ok $? "one task run per task and K ($got)"
-grep -q "^Avg NLG (1-shot) .* over 1 of 9" "$tmp/dup.out" && grep -q "^Avg NLG (few-shot) .* over 1 of 9" "$tmp/dup.out"
+grep -q "^Avg NLG (1-shot) .* INCOMPLETE (1 of 9)" "$tmp/dup.out" && grep -q "^Avg NLG (few-shot) .* INCOMPLETE (1 of 9)" "$tmp/dup.out"
 ok $? "TriviaQA counts in both the one-shot and the few-shot Avg NLG"
 "$bin" run --model "$model" --tasks copa --shots 1,1 --db "$tmp/dup2.db" --data-dir "$data" >/dev/null 2>"$tmp/dup2.err"
 [ $? = 2 ] && grep -q 'shots: "1" is given twice' "$tmp/dup2.err"; ok $? "--shots 1,1 is a usage error"
@@ -308,6 +308,14 @@ for i in 0 1; do "$bin" run $cut --shard $i/2 --db "$tmp/cut-s$i.db" >/dev/null 
     [ "$(sqlite3 "$tmp/cut-m.db" "SELECT count(*) FROM responses WHERE truncated = 1")" = 6 ] &&
     [ "$(sqlite3 "$tmp/cut-m.db" "SELECT count(*) FROM response_cache WHERE truncated = 1")" = 6 ]
 ok $? "merge keeps each response's and cache entry's truncated mark"
+# A shard's averages read as report's on its database: the same value and the same words, partial count included
+"$bin" run $cut --shard 0/2 --db "$tmp/avg-s0.db" >"$tmp/avg.out" 2>/dev/null
+"$bin" report --db "$tmp/avg-s0.db" >"$tmp/avg.md" 2>/dev/null
+want=$(sed -n 's/^Avg NLU (0-shot)  \([0-9.]*\) \(.*\): not comparable with GLaM.s$/\1 \2/p' "$tmp/avg.out" |
+    awk '{v = $1; $1 = ""; printf "%.2f%s", 100 * v, $0}')
+[ -n "$want" ] && case $want in *"INCOMPLETE (2 of 21, 2 partial)") true ;; *) false ;; esac &&
+    grep "^| \*\*Avg NLU\*\* |" "$tmp/avg.md" | grep -qF "| $want |"
+ok $? "run --shard 0/2 prints Avg NLU as report does: ${want:-no line}"
 
 bin_ckpt="$shared/models/stories260K/stories260K.bin"
 if [ -f "$bin_ckpt" ]; then
