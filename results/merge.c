@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness/evaluate.h"
@@ -796,10 +797,17 @@ int merge_databases(const char *out_path, const char *const *in_paths, size_t n_
     }
     if (ret == GE_OK) { /* a new unique name, created exclusively (also unique across hosts sharing a volume) */
         int fd = mkstemp(tmp);
-        if (fd < 0)
+        if (fd < 0) {
             ret = ge_error_set(err, GE_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-        else
+        } else {
+            /* mkstemp makes the file 0600; OUT gets the mode any new database gets (0666 less the umask), so a
+             * merged database is as readable as the shards it came from */
+            mode_t mask = umask(0);
+            umask(mask);
+            if (fchmod(fd, 0666 & ~mask) != 0)
+                ret = ge_error_set(err, GE_ERR_IO, "%s: cannot set its mode: %s", tmp, strerror(errno));
             close(fd);
+        }
         created = ret == GE_OK;
     }
     if (ret == GE_OK)

@@ -32,6 +32,9 @@ sum() { for f in "$@"; do sha256sum "$f"; done; }
 sum "$tmp/s0.db" "$tmp/s1.db" >"$tmp/inputs.sum"
 "$bin" merge "$tmp/m.db" "$tmp/s0.db" "$tmp/s1.db" >"$tmp/m.out" 2>"$tmp/m.err"; ok $? "merge s0.db s1.db"
 sum "$tmp/s0.db" "$tmp/s1.db" | cmp -s - "$tmp/inputs.sum"; ok $? "merge leaves its inputs unchanged"
+(umask 022 && "$bin" merge "$tmp/mode.db" "$tmp/s0.db" "$tmp/s1.db" >/dev/null 2>&1) &&
+    [ "$(stat -c %a "$tmp/mode.db")" = 644 ]
+ok $? "OUT gets the mode of any new database under the umask (644 with umask 022), not mkstemp's 600"
 
 q_scores="SELECT t.task, t.n_shots, s.doc_index, s.metric, printf('%.17g', s.value) FROM scores s JOIN task_runs t ON t.id = s.task_run_id ORDER BY 1, 2, 3, 4"
 q_ll="SELECT t.task, t.n_shots, q.doc_index, q.req_index, q.request_hash, printf('%.17g', r.logprob), r.text, r.error FROM requests q JOIN responses r ON r.request_id = q.id JOIN task_runs t ON t.id = q.task_run_id ORDER BY 1, 2, 3, 4"
