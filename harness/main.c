@@ -2,10 +2,13 @@
  * table (harness/commands.c). Only main exits. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness/cli.h"
 
@@ -21,8 +24,24 @@ static void print_overview(FILE *out)
                  "selected part of it).\n");
 }
 
+/* A standard descriptor the caller closed (`glam-eval run ... >&-`) gets /dev/null opened read-only in its place:
+ * otherwise the next file opened (a report, a data file) would become "stdout" and the table would be written
+ * into it; read-only, every write to it fails, and main reports the failure. */
+static void hold_standard_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++)
+        if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+            int got = open("/dev/null", O_RDONLY);
+            if (got >= 0 && got != fd) { /* a lower one was closed too and took it: it is held as well */
+                dup2(got, fd);
+                close(got);
+            }
+        }
+}
+
 int main(int argc, char **argv)
 {
+    hold_standard_fds();
     /* Past a file-size limit (ulimit -f) the default action kills the process without a word; ignored, the write
        fails with EFBIG and the error path names the file like any full disk. */
     signal(SIGXFSZ, SIG_IGN);
@@ -51,5 +70,13 @@ int main(int argc, char **argv)
     }
     optind = 0; /* glibc: 0 fully reinitialises getopt for the command's own argument vector */
     opterr = 0; /* commands report option errors themselves, naming the command */
-    return cmd->run(argc - 1, argv + 1);
+    int rc = cmd->run(argc - 1, argv + 1);
+    /* What a command printed (the run's table, `tasks`) is its result too: a write that failed (stdout closed, a
+     * full disk) must not end with status 0. */
+    if ((fflush(stdout) != 0 || ferror(stdout)) && (rc == CLI_EXIT_OK || rc == CLI_EXIT_UNFINISHED)) {
+        fprintf(stderr, "glam-eval %s: writing to standard output failed: %s\n", cmd->name,
+                errno ? strerror(errno) : "write error");
+        rc = CLI_EXIT_FAILURE; /* (a command that failed already said why) */
+    }
+    return rc;
 }

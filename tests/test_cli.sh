@@ -175,5 +175,13 @@ else
     n=$((n + 1)); echo "ok $n - model commands # SKIP $gguf is absent"
 fi
 
+# What a command prints is its result: stdout closed or full is a failure naming it, never status 0, and a file the
+# command opens never takes the closed descriptor (the table would be written into it).
+"$bin" tasks >&- 2>"$tmp/err"; check "tasks with stdout closed fails" 1 $?
+contains "... saying the write failed" "$tmp/err" "glam-eval tasks: writing to standard output failed"
+if [ -w /dev/full ]; then "$bin" tasks >/dev/full 2>"$tmp/err"; check "tasks to a full device fails" 1 $?
+else n=$((n + 1)); echo "ok $n # SKIP /dev/full is absent"; fi
+"$bin" tasks >/dev/null 2>&1; check "tasks to /dev/null succeeds" 0 $?
+
 echo "1..$n"
 [ $fails -eq 0 ]
