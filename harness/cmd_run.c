@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -473,6 +474,11 @@ static int run_run(int argc, char **argv)
     else if (rc == GE_OK && n_tasks < n_selected)
         fprintf(stderr, "glam-eval: %zu of the %zu selected tasks skipped for want of data in %s\n",
                 n_selected - n_tasks, n_selected, where);
+    /* A local model path that does not exist is found before a new database is created for nothing (loading the
+     * model itself comes after the database, whose problems are quicker to find than a large model's hash). */
+    if (rc == GE_OK && st == NULL && !backend_is_remote(&bo) && access(model_path, R_OK) != 0)
+        rc = ge_error_set(&err, GE_ERR_NOTFOUND, "%s: cannot read the model: %s; nothing was stored", model_path,
+                          strerror(errno));
     if (rc == GE_OK && st == NULL)
         rc = store_open(db_path, STORE_MODE_WRITE, 0, &st, &err);
     if (rc)

@@ -317,6 +317,12 @@ want=$(sed -n 's/^Avg NLU (0-shot)  \([0-9.]*\) \(.*\): not comparable with GLaM
     grep "^| \*\*Avg NLU\*\* |" "$tmp/avg.md" | grep -qF "| $want |"
 ok $? "run --shard 0/2 prints Avg NLU as report does: ${want:-no line}"
 
+"$bin" run --model "$tmp/no such/model.gguf" --tasks copa --shots 0 --limit 2 --data-dir "$data" --db "$tmp/nomodel.db" \
+    >/dev/null 2>"$tmp/nomodel.err"
+[ $? = 1 ] && grep -q "no such/model.gguf: cannot read the model: No such file or directory" "$tmp/nomodel.err" &&
+    [ ! -e "$tmp/nomodel.db" ]
+ok $? "a model path that does not exist fails before a new database is created"
+
 bin_ckpt="$shared/models/stories260K/stories260K.bin"
 if [ -f "$bin_ckpt" ]; then
     "$bin" inspect "$bin_ckpt" >/dev/null 2>"$tmp/bin.err"
