@@ -56,7 +56,7 @@ static int missing(const struct task *task, const char *dir, const char *split, 
     struct stat st;
     snprintf(jsonl, sizeof jsonl, "%s/%s/%s.jsonl", dir, task->name, split);
     int other = stat(jsonl, &st) == 0 && !S_ISREG(st.st_mode); /* there, but a directory or the like */
-    strbuf_appendf(&sb, NULL, "%s: %s (the %s split of %s as %s, see ../shared/data/README.md)", jsonl,
+    strbuf_appendf(&sb, NULL, "%s: %s (the %s split of %s as %s, schema in docs/data-formats.md)", jsonl,
                    other ? "not a regular file" : "not found", split, task->name,
                    release_format_name(RELEASE_HF_JSONL));
     for (const struct task_source *s = task->sources; s != NULL && s->split != NULL; s++) {
