@@ -2,7 +2,7 @@
  *
  * On a terminal: one line redrawn in place, "label [#####-----] 45% 1234/2742 12.3/s ETA 2m03s" (then
  * " 5120 tok/s" when tokens are counted), at most ten
- * times a second. Otherwise (a log file, CI): a plain line every `interval` seconds and at the end, so logs stay
+ * times a second, always narrower than the terminal (its width is asked at each redraw). Otherwise (a log file, CI): a plain line every `interval` seconds and at the end, so logs stay
  * readable. Time is passed in by the caller (seconds from any monotonic origin), so the module has no clock of its
  * own and its output is testable. Progress never affects results. */
 #ifndef GE_PROGRESS_H
@@ -36,6 +36,12 @@ void progress_add_tokens(struct progress *p, uint64_t n);
 void progress_update(struct progress *p, uint64_t done, double now);
 /* Draws the final state and ends the line. */
 void progress_finish(struct progress *p, double now);
+/* Formats the terminal line for p's state at time now into buf (cap bytes; 320 always suffices): no '\r', erase
+ * code or newline. final says "took" instead of "ETA". The line takes fewer than width display columns (a line
+ * that reaches the last column wraps, and '\r' then rewinds only its last row): to fit it shrinks the bar, then
+ * drops tok/s, the rate, the ETA and the bar, then cuts the label; percent and counts go last. width <= 0: no
+ * limit. */
+void progress_format_tty_line(const struct progress *p, double now, int final, int width, char *buf, size_t cap);
 /* Formats seconds as "45s", "2m03s" or "1h02m" into buf (cap bytes). */
 void progress_format_duration(double seconds, char *buf, size_t cap);
 /* Monotonic seconds for callers (the module itself never reads a clock). */

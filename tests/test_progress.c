@@ -1,4 +1,5 @@
-/* test_progress.c — progress lines: plain periodic lines off a terminal, redraws on one, ETA arithmetic. */
+/* test_progress.c — progress lines: plain periodic lines off a terminal, redraws on one narrower than the
+ * terminal, ETA arithmetic. */
 #include "config.h"
 
 #include <stdio.h>
@@ -67,6 +68,47 @@ int main(void)
     tap_ok(strstr(text, "boolq: 80/100 (80%) 2.0/s 100 tok/s, ETA 10s\n") != NULL,
            "resumed: rate and ETA count only this session's work, tokens per second shown");
     tap_ok(strstr(text, "boolq: 100/100 (100%) 2.0/s 100 tok/s, took 20s\n") != NULL, "resumed: final line");
+    free(text);
+
+    /* The longest labels and counts a run shows: the unfixed line took 94 columns, so at 80 it wrapped, and each
+     * redraw left a line behind. Widths count display columns; the bar is ASCII '#' and '-'. */
+    static const int widths[] = {40, 60, 80, 120};
+    char line[320];
+    for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++) {
+        for (int final = 0; final <= 1; final++) {
+            progress_start(&p, NULL, 1, "arc_challenge 25-shot", 11980, 0.0);
+            p.done = final ? 11980 : 5990; /* set directly: progress_update would draw on the NULL stream */
+            progress_add_tokens(&p, 99500);
+            progress_format_tty_line(&p, final ? 2.0 : 1.0, final, widths[i], line, sizeof line);
+            tap_ok(strlen(line) < (size_t)widths[i], "width %d%s: line takes %zu columns: %s", widths[i],
+                   final ? " final" : "", strlen(line), line);
+            tap_ok(strstr(line, final ? "100% 11980/11980" : " 50% 5990/11980") != NULL,
+                   "width %d%s: percent and counts kept", widths[i], final ? " final" : "");
+        }
+    }
+    progress_format_tty_line(&p, 2.0, 1, 80, line, sizeof line);
+    tap_ok(strstr(line, "arc_challenge 25-shot [") && strstr(line, "took 2s"), "width 80: label, bar and time kept");
+    progress_format_tty_line(&p, 2.0, 1, 20, line, sizeof line);
+    tap_is_str(line, "ar 100% 11980/11980", "width 20: the label is cut last");
+    progress_format_tty_line(&p, 2.0, 1, 120, line, sizeof line);
+    tap_is_str(line, "arc_challenge 25-shot [########################] 100% 11980/11980 5990.0/s 49750 tok/s took 2s",
+               "width 120: everything, full bar");
+
+    /* Through the drawing path: a memory stream has no terminal, so $COLUMNS is the width. */
+    setenv("COLUMNS", "80", 1);
+    f = open_memstream(&text, &len);
+    progress_start(&p, f, 1, "arc_challenge 25-shot", 11980, 0.0);
+    progress_add_tokens(&p, 99500);
+    progress_update(&p, 11980, 2.0);
+    progress_finish(&p, 2.0);
+    fclose(f);
+    size_t widest = 0;
+    for (char *s = strtok(text, "\r\n"); s; s = strtok(NULL, "\r\n")) {
+        char *esc = strstr(s, "\x1b[K");
+        size_t n = esc ? (size_t)(esc - s) : strlen(s);
+        widest = n > widest ? n : widest;
+    }
+    tap_ok(widest > 0 && widest < 80, "tty with COLUMNS=80: widest line %zu columns", widest);
     free(text);
     return tap_done();
 }
