@@ -412,7 +412,7 @@ static int load_run(struct store *st, struct report *r, int64_t run_id, struct g
     };
     size_t first = r->n_columns;
     ret = m.label ? load_published_cells(st, r, first, &m, err) : load_run_cells(st, r, first, &m, err);
-    if (ret == GE_OK)
+    if (ret == GE_OK && r->n_columns > first) /* a run with no metric yet has no column (and columns may be NULL) */
         qsort(&r->columns[first], r->n_columns - first, sizeof *r->columns, setting_order);
 out:
     sqlite3_finalize(q);
