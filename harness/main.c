@@ -29,14 +29,10 @@ static void print_overview(FILE *out)
  * into it; read-only, every write to it fails, and main reports the failure. */
 static void hold_standard_fds(void)
 {
+    /* open returns the lowest free descriptor, which is fd itself: the lower ones are open or were just filled */
     for (int fd = 0; fd <= 2; fd++)
-        if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
-            int got = open("/dev/null", O_RDONLY);
-            if (got >= 0 && got != fd) { /* a lower one was closed too and took it: it is held as well */
-                dup2(got, fd);
-                close(got);
-            }
-        }
+        if (fcntl(fd, F_GETFD) == -1 && errno == EBADF)
+            (void)open("/dev/null", O_RDONLY);
 }
 
 int main(int argc, char **argv)
