@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "harness/cli.h"
 #include "harness/commands.h"
@@ -109,7 +110,7 @@ static int fetch_run(int argc, char **argv)
     struct http_client hc;
     if (http_client_init(&hc, (long)timeout, (unsigned)retries, (unsigned)wait_ms, (unsigned)max_wait, stderr, &err))
         return cli_fail(cmd, &err);
-    size_t n_failed = 0, n_unavailable = 0;
+    size_t n_failed = 0, n_unavailable = 0, n_resumable = 0;
     for (size_t i = 0; i < n_tasks; i++) {
         const struct data_source *srcs[DATA_MAX_SOURCES_PER_TASK];
         size_t n = data_sources_for(tasks[i]->name, srcs, DATA_MAX_SOURCES_PER_TASK);
@@ -132,6 +133,11 @@ static int fetch_run(int argc, char **argv)
             if (rc) {
                 n_failed++;
                 fprintf(stderr, "glam-eval data: error: %s\n", err.msg);
+                char part[4200];
+                struct stat pst;
+                if (snprintf(part, sizeof part, "%s.part", r.path) < (int)sizeof part && stat(part, &pst) == 0 &&
+                    pst.st_size > 0)
+                    n_resumable++; /* what was downloaded is kept for the next attempt */
                 continue;
             }
             switch (r.outcome) {
@@ -151,9 +157,14 @@ static int fetch_run(int argc, char **argv)
     }
     http_client_release(&hc);
     if (n_failed || (n_unavailable && !all && !skip_unavailable)) {
+        char how[160] = "";
+        if (n_resumable)
+            snprintf(how, sizeof how, "; %zu kept what was downloaded: run the same command again to resume",
+                     n_resumable);
+        else if (n_failed)
+            snprintf(how, sizeof how, "; see the errors above");
         fprintf(stderr, "glam-eval data: %zu file%s failed, %zu not downloadable%s\n", n_failed,
-                n_failed == 1 ? "" : "s", n_unavailable,
-                n_failed ? "; run the same command again to resume" : "");
+                n_failed == 1 ? "" : "s", n_unavailable, how);
         return CLI_EXIT_FAILURE;
     }
     return CLI_EXIT_OK;
@@ -291,7 +302,7 @@ const struct command cmd_data = {
              "downloaded (StoryCloze: request form; RACE) are explained; with all they are skipped, by name they fail.\n"
              "A file the server answers 401, 403, 404, 410 or 501 for (the dataset viewer's answer for datasets it\n"
              "does not serve) is a failure, or with --skip-unavailable reported and skipped. Exit status 1 when a file\n"
-             "failed (run again to resume).\n"
+             "failed; one whose download was interrupted continues from its .part when run again.\n"
              "\n"
              "status lists, per task (default all), each file: ok (SHA-256 equals its record), release (equals the\n"
              "release file's known SHA-256), unrecorded (present, not fetched by glam-eval), CHANGED (differs from\n"

@@ -543,6 +543,44 @@ static int file_paths(const char *dir, const char *task, const char *split, char
     return GE_OK;
 }
 
+/* Completes a fetch that was stopped after SOURCE.json recorded the file but before its .part was renamed: a
+ * .part whose SHA-256 equals the record is that file, so it is renamed over the path (outcome DONE, resumed).
+ * Anything else (no .part, no record, another checksum: a fetch still in progress) is left alone. */
+static int finish_recorded_part(const char *task_dir, const char *fname, const char *part, int by_rows,
+                                struct data_fetch_result *res, int *finished, struct ge_error *err)
+{
+    *finished = 0;
+    if (!file_exists(part))
+        return GE_OK;
+    char rec[65], at[32];
+    int rc = record_read(task_dir, fname, rec, at, err);
+    if (rc || rec[0] == '\0')
+        return rc;
+    int fd = open(part, O_RDONLY);
+    if (fd < 0)
+        return GE_OK; /* unreadable: the normal path reports it */
+    int busy = flock(fd, LOCK_SH | LOCK_NB) != 0; /* another fetch holds it: not ours to touch */
+    int same = 0;
+    uint64_t bytes = 0;
+    if (!busy) {
+        rc = digest_file(part, res->sha256, &res->rows, &bytes, err);
+        same = rc == GE_OK && strcmp(res->sha256, rec) == 0;
+    }
+    if (same && rename(part, res->path) != 0)
+        rc = ge_error_set(err, GE_ERR_IO, "%s: cannot rename to %s: %s", part, res->path, strerror(errno));
+    close(fd);
+    if (rc == GE_OK && same) {
+        char state[4300];
+        snprintf(state, sizeof state, "%s.json", part);
+        unlink(state);
+        res->outcome = DATA_FETCH_DONE;
+        res->resumed_from = by_rows ? res->rows : bytes;
+        *finished = 1;
+    } else
+        res->sha256[0] = '\0', res->rows = 0;
+    return rc;
+}
+
 int data_fetch(struct http_client *hc, const struct data_source *src, const struct data_fetch_options *opt,
                struct data_fetch_result *res, struct ge_error *err)
 {
@@ -552,6 +590,12 @@ int data_fetch(struct http_client *hc, const struct data_source *src, const stru
         return err->code;
     if (src->kind == DATA_SOURCE_NONE)
         return ge_error_set(err, GE_ERR_NOTFOUND, "%s: %s", res->path, src->note);
+    if (!opt->force) {
+        int finished;
+        int rc = finish_recorded_part(task_dir, fname, part, src->kind == DATA_SOURCE_ROWS, res, &finished, err);
+        if (rc || finished)
+            return rc;
+    }
     if (file_exists(res->path) && !opt->force) {
         char rec[65], at[32];
         int rc = record_read(task_dir, fname, rec, at, err);
@@ -605,12 +649,12 @@ int data_fetch(struct http_client *hc, const struct data_source *src, const stru
     if (rc == GE_OK && lines != res->rows)
         rc = ge_error_set(err, GE_ERR_STATE, "%s: %llu lines, expected %llu", part, (unsigned long long)lines,
                           (unsigned long long)res->rows);
-    if (rc == GE_OK && rename(part, res->path) != 0)
-        rc = ge_error_set(err, GE_ERR_IO, "%s: cannot rename to %s: %s", part, res->path, strerror(errno));
     if (rc)
         goto out;
-    unlink(state);
-    /* sha256, rows and bytes first, so the record reads top-down */
+    /* The record is written before the rename: a fetch killed between the two leaves a complete .part whose
+     * SHA-256 is recorded, which the next fetch recognises and renames (finish_recorded_part); the other order
+     * would leave a complete file without its record. sha256, rows and bytes first, so the record reads
+     * top-down. */
     cJSON *full = cJSON_CreateObject();
     cJSON_AddStringToObject(full, "sha256", res->sha256);
     cJSON_AddNumberToObject(full, "rows", (double)lines);
@@ -620,8 +664,13 @@ int data_fetch(struct http_client *hc, const struct data_source *src, const stru
         cJSON_AddItemToObject(full, item->string, item);
     }
     cJSON_AddStringToObject(full, "fetched_at", clock_iso8601_now(now));
-    res->outcome = DATA_FETCH_DONE;
     rc = record_write(task_dir, src->task, fname, full, err);
+    if (rc == GE_OK && rename(part, res->path) != 0)
+        rc = ge_error_set(err, GE_ERR_IO, "%s: cannot rename to %s: %s", part, res->path, strerror(errno));
+    if (rc == GE_OK) {
+        unlink(state);
+        res->outcome = DATA_FETCH_DONE;
+    }
 out:
     cJSON_Delete(entry);
     struct stat sb;

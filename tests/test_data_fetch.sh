@@ -107,6 +107,23 @@ contains "it says the file matches its record" "$tmp/out" "matches SOURCE.json"
 "$bin" data status arc_easy --dir "$d" >"$tmp/out" 2>"$tmp/err"; check "data status succeeds" 0 $?
 contains "status shows the file verified with its count and checksum" "$tmp/out" "test.jsonl  *ok  *23  $sum"
 
+# --- a fetch killed after SOURCE.json recorded the file but before the .part was renamed: the next fetch
+# recognises the complete .part by its recorded SHA-256 and finishes without downloading
+mv "$d/arc_easy/test.jsonl" "$d/arc_easy/test.jsonl.part"
+before=$(wc -l <"$tmp/log")
+fetch arc_easy; check "a fetch after a stop between record and rename succeeds" 0 $?
+same "the recorded .part became the file" "$d/arc_easy/test.jsonl" "$fixture"
+absent "the .part is gone" "$d/arc_easy/test.jsonl.part"
+contains "it says the fetch was finished" "$tmp/out" "arc_easy/test.jsonl  23 rows  sha256 $sum  (fetched, resumed)"
+[ "$(wc -l <"$tmp/log")" = "$before" ] && pass "finishing it downloads nothing" || fail "finishing it made requests"
+head -n 5 "$d/arc_easy/test.jsonl" >"$d/arc_easy/test.jsonl.part"
+printf '{"dataset": "allenai/ai2_arc", "config": "ARC-Easy", "split": "test", "num_rows_total": 23}' \
+    >"$d/arc_easy/test.jsonl.part.json"
+fetch arc_easy; check "a .part that is not the recorded file does not replace it" 0 $?
+same "the file is unchanged" "$d/arc_easy/test.jsonl" "$fixture"
+contains "the file is reported as matching its record" "$tmp/out" "matches SOURCE.json"
+rm -f "$d/arc_easy/test.jsonl.part" "$d/arc_easy/test.jsonl.part.json"
+
 # --- the data is usable as it is
 "$bin" tasks --data-dir "$d" >"$tmp/out" 2>"$tmp/err"; check "tasks succeeds" 0 $?
 contains "tasks finds the fetched files" "$tmp/out" "arc_easy/test.jsonl (found); shots from .*validation.jsonl (found)"
@@ -189,6 +206,9 @@ contains "the error has the status and the server's message" "$tmp/err" "HTTP 40
 absent "a fetch that got nothing leaves no .part" "$d/winogrande/validation.jsonl.part"
 fetch drop; check "a dataset the viewer does not serve fails" 1 $?
 contains "the error has the viewer's explanation" "$tmp/err" "HTTP 501 from .*doesn't support this dataset"
+if grep -q "again to resume" "$tmp/err"; then fail "a failure that kept nothing does not say to run again to resume"
+else pass "a failure that kept nothing does not say to run again to resume"; fi
+contains "it points at the errors instead" "$tmp/err" "1 file failed, 0 not downloadable; see the errors above"
 [ "$(rows_requests 'EleutherAI/drop|default|validation')" = 1 ] && pass "501 is not retried" ||
     fail "501 was asked $(rows_requests 'EleutherAI/drop|default|validation') times"
 fetch drop winogrande --skip-unavailable; check "--skip-unavailable skips them with exit status 0" 0 $?
@@ -196,7 +216,7 @@ contains "--skip-unavailable says what it skipped" "$tmp/err" "not available fro
 
 # --- the server dies mid-fetch; the next fetch resumes without asking for finished pages again
 fetch wic --page-rows 5 --retries 1; check "a fetch whose server dies fails" 1 $?
-contains "it says how to resume" "$tmp/err" "run the same command again to resume"
+contains "it says how to resume" "$tmp/err" "1 kept what was downloaded: run the same command again to resume"
 [ "$(wc -l <"$d/wic/validation.jsonl.part")" = 10 ] && pass "the .part keeps the 2 finished pages" ||
     fail "the .part has $(wc -l <"$d/wic/validation.jsonl.part") lines, want 10"
 python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1])" "$url/_control?reset=aps/super_glue%7Cwic%7Cvalidation"
