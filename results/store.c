@@ -370,6 +370,30 @@ static int file_size(const char *path, int64_t *bytes)
     return 0;
 }
 
+/* The directory part of path ("." for a bare name); the caller frees it. */
+static char *parent_dir(const char *path)
+{
+    char *dir = xmalloc(strlen(path) + 2);
+    strcpy(dir, path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        strcpy(dir, ".");
+    else
+        slash[slash == dir ? 1 : 0] = '\0';
+    return dir;
+}
+
+/* Whether path and its directory are writable by us (so SQLite can make and remove -wal and -shm there). */
+static int writable_beside(const char *path)
+{
+    if (access(path, W_OK) != 0)
+        return 0;
+    char *dir = parent_dir(path);
+    int ok = access(dir, W_OK | X_OK) == 0;
+    free(dir);
+    return ok;
+}
+
 /* Opens the SQLite connection; name is what SQLite sees (path, "./path" or an immutable URI). */
 static int connect(struct store *st, const char *name, int flags, struct ge_error *err)
 {
@@ -409,12 +433,7 @@ static int open_checked(const char *path, enum store_mode mode, int allow_create
     }
     if (!exists) {
         /* SQLite's own message for a failed create does not say why; the usual reason is the directory. */
-        char *dir = xstrdup(path);
-        char *slash = strrchr(dir, '/');
-        if (slash == NULL)
-            strcpy(dir, ".");
-        else
-            slash[slash == dir ? 1 : 0] = '\0';
+        char *dir = parent_dir(path);
         if (access(dir, W_OK | X_OK) != 0)
             ret = ge_error_set(err, GE_ERR_IO, "%s: cannot create the database: directory %s: %s", path, dir,
                                strerror(errno));
@@ -435,8 +454,19 @@ static int open_checked(const char *path, enum store_mode mode, int allow_create
     }
     int flags = mode == STORE_MODE_READ ? SQLITE_OPEN_READONLY
                                         : SQLITE_OPEN_READWRITE | (allow_create ? SQLITE_OPEN_CREATE : 0);
+    if (mode == STORE_MODE_READ && exists && writable_beside(path)) {
+        /* A reader opens read-write with query_only set: SQLite removes a WAL database's -wal and -shm when the
+         * last connection closes, but only a read-write one; a read-only connection leaves both behind, empty,
+         * after every report. query_only makes SQLite itself refuse any change. */
+        flags = SQLITE_OPEN_READWRITE;
+    }
     if ((ret = connect(st, name, flags, err)) != GE_OK)
         goto out;
+    if ((flags & SQLITE_OPEN_READWRITE) && mode == STORE_MODE_READ &&
+        sqlite3_exec(st->db, "PRAGMA query_only = ON", NULL, NULL, NULL) != SQLITE_OK) {
+        ret = store_fail(st, sqlite3_errcode(st->db), "PRAGMA query_only", err);
+        goto out;
+    }
     if (mode == STORE_MODE_WRITE && sqlite3_db_readonly(st->db, "main") == 1) {
         ret = ge_error_set(err, GE_ERR_DB,
                            "%s: cannot open the database for writing: the file is read-only (check its permissions)",
@@ -454,6 +484,7 @@ static int open_checked(const char *path, enum store_mode mode, int allow_create
         st->db = NULL;
         free(name);
         name = immutable_uri(path);
+        st->immutable = 1;
         if ((ret = connect(st, name, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, err)) != GE_OK)
             goto out;
         rc = probe(st, &user_version, &app_id, &n_objects);
@@ -567,6 +598,19 @@ static int query_int(struct store *st, const char *sql, const char *bind, int64_
     return ret;
 }
 
+/* Whether the database header marks a WAL database: bytes 18 and 19 (file format write and read versions) are 2
+ * (sqlite.org/fileformat2.html, "The Database Header"). */
+static int header_says_wal(const char *path)
+{
+    unsigned char h[20];
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return 0;
+    int ok = fread(h, 1, sizeof h, f) == sizeof h;
+    fclose(f);
+    return ok && h[18] == 2 && h[19] == 2;
+}
+
 int store_get_info(struct store *st, struct store_info *out, struct ge_error *err)
 {
     int ret = GE_OK;
@@ -590,6 +634,8 @@ int store_get_info(struct store *st, struct store_info *out, struct ge_error *er
     sqlite3_finalize(stmt);
     if (ret != GE_OK)
         goto out;
+    if (st->immutable && header_says_wal(st->path))
+        snprintf(out->journal_mode, sizeof out->journal_mode, "wal"); /* SQLite says "delete" for immutable */
     char wal[PATH_MAX + 8];
     snprintf(wal, sizeof wal, "%s-wal", st->path);
     if (file_size(st->path, &out->file_bytes) != 0)

@@ -59,6 +59,7 @@ struct store {
     int busy_timeout_ms;              /* > 0 */
     int schema_version;               /* user_version after open and migration */
     int version_at_open;              /* user_version found before any migration */
+    int immutable;                    /* opened as an immutable URI (a WAL database in a read-only directory) */
     int tx_depth;                     /* nesting of open transactions; > 1 means savepoints */
     int tx_aborted;                   /* SQLite rolled back the outer transaction under an inner level */
     sqlite3_stmt *stmts[STMT_COUNT];  /* lazily prepared, owned */

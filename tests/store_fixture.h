@@ -42,6 +42,7 @@ int setup_run(struct store *st, int64_t *model_id, int64_t *run_id, int64_t *tas
 /* The cases of tests/test_store_open.c: refusals, locks, permissions, migrations. */
 void test_store_refusals(void);
 void test_store_locked(void);
+void test_store_reader(void);
 void test_store_permissions(void);
 void test_store_migrations(void);
 

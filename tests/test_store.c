@@ -582,6 +582,7 @@ int main(void)
     test_killed_writer();
     test_store_refusals();
     test_store_locked();
+    test_store_reader();
     test_store_permissions();
     test_store_migrations();
     store_fixture_cleanup();

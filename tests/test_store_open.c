@@ -174,6 +174,46 @@ void test_store_locked(void)
     tap_is_str(after, before, "locked: file unchanged");
 }
 
+/* ---- readers --------------------------------------------------------------------------------------------------- */
+
+/* A reader (report, compare, db info) of a database in a writable directory leaves nothing beside it, cannot write,
+ * and sees the journal mode. */
+void test_store_reader(void)
+{
+    char path[4096];
+    struct ge_error err = {0};
+    struct store *st = NULL;
+    int64_t model_id, run_id, tr_id;
+    snprintf(path, sizeof path, "%s/reader.db", store_fixture_dir());
+    if (store_open(path, STORE_MODE_WRITE, 0, &st, fresh(&err)) != GE_OK ||
+        setup_run(st, &model_id, &run_id, &tr_id, fresh(&err))) {
+        tap_ok(0, "reader: setup (%s)", err.msg);
+        store_close(st);
+        return;
+    }
+    store_close(st);
+    st = NULL;
+    char before[65], after[65];
+    digest(path, before);
+    tap_ok(!has_sidecar(path, "-wal") && !has_sidecar(path, "-shm"), "reader: the writer removed -wal and -shm");
+    int ret = store_open(path, STORE_MODE_READ, 200, &st, fresh(&err));
+    tap_is_int(ret, GE_OK, "reader: opens (%s)", err.msg);
+    struct store_info info;
+    if (ret == GE_OK && store_get_info(st, &info, fresh(&err)) == GE_OK) {
+        tap_is_str(info.journal_mode, "wal", "reader: journal mode");
+        store_info_release(&info);
+    } else
+        tap_ok(0, "reader: store_get_info (%s)", err.msg);
+    if (ret == GE_OK) {
+        int w = store_set_run_status(st, run_id, STORE_RUN_FAILED, "2026-01-01T00:00:00Z", fresh(&err));
+        tap_ok(w != GE_OK, "reader: a write through a reader is refused (%s)", err.msg);
+    }
+    store_close(st);
+    digest(path, after);
+    tap_is_str(after, before, "reader: the file is unchanged");
+    tap_ok(!has_sidecar(path, "-wal") && !has_sidecar(path, "-shm"), "reader: leaves no -wal or -shm behind");
+}
+
 /* ---- permissions --------------------------------------------------------------------------------------------- */
 
 enum perm_op { OP_READ, OP_WRITE };
@@ -182,6 +222,7 @@ struct perm_result {
     int ret;                     /* store_open's result, or 1000 when the child could not drop privileges */
     long long n_runs;            /* rows in runs seen by a successful READ, else -1 */
     char msg[GE_ERROR_MSG_CAP];  /* store_open's message */
+    char journal_mode[16];       /* store_get_info's, after a successful open */
 };
 
 static void perm_do(enum perm_op op, const char *path, struct perm_result *res)
@@ -193,7 +234,9 @@ static void perm_do(enum perm_op op, const char *path, struct perm_result *res)
     res->ret = store_open(path, op == OP_READ ? STORE_MODE_READ : STORE_MODE_WRITE, 200, &st, fresh(&err));
     snprintf(res->msg, sizeof res->msg, "%s", err.msg);
     struct store_info info;
+    res->journal_mode[0] = '\0';
     if (res->ret == GE_OK && store_get_info(st, &info, fresh(&err)) == GE_OK) {
+        snprintf(res->journal_mode, sizeof res->journal_mode, "%s", info.journal_mode);
         for (size_t i = 0; i < info.n_tables; i++)
             if (strcmp(info.tables[i].table, "runs") == 0)
                 res->n_runs = info.tables[i].n_rows;
@@ -292,6 +335,7 @@ void test_store_permissions(void)
            res.msg);
     perm_run(OP_READ, path, &res);
     tap_ok(res.ret == GE_OK && res.n_runs == 1, "read-only directory READ: works as immutable, 1 run (%s)", res.msg);
+    tap_is_str(res.journal_mode, "wal", "read-only directory READ: db info's journal mode is the file's (wal)");
     perm_run(OP_WRITE, missing, &res);
     tap_is_int(res.ret, GE_ERR_IO, "read-only directory: creating a new database fails");
     tap_ok(contains(res.msg, missing), "read-only directory create: message names the file (%s)", res.msg);
