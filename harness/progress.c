@@ -130,8 +130,15 @@ static int line_compose(char *buf, size_t cap, const struct line_parts *lp, int 
              (fields & LINE_BAR) || lp->label_len ? " " : "", lp->pct, lp->counts,
              fields & LINE_RATE ? " " : "", fields & LINE_RATE ? lp->rate : "",
              (fields & LINE_TOKS) && lp->toks[0] ? " " : "", fields & LINE_TOKS ? lp->toks : "",
-             fields & LINE_WHEN ? " " : "", fields & LINE_WHEN ? lp->when : "");
+             (fields & LINE_WHEN) && lp->when[0] ? " " : "", fields & LINE_WHEN ? lp->when : "");
     return columns(buf, strlen(buf));
+}
+
+/* Whether every unit was already done when the bar started (answered in an earlier task's batches, or before a
+ * resume): such a bar has no rate or duration of its own. */
+static int answered_earlier(const struct progress *p)
+{
+    return p->total > 0 && p->done == p->total && p->done_start == p->total;
 }
 
 void progress_format_tty_line(const struct progress *p, double now, int final, int width, char *buf, size_t cap)
@@ -143,6 +150,8 @@ void progress_format_tty_line(const struct progress *p, double now, int final, i
     snprintf(lp.pct, sizeof lp.pct, "%3.0f%%", 100.0 * lp.frac);
     snprintf(lp.counts, sizeof lp.counts, "%llu/%llu", (unsigned long long)p->done, (unsigned long long)p->total);
     snprintf(lp.rate, sizeof lp.rate, "%.1f/s", rate);
+    if (p->done == p->done_start) /* nothing measured yet: no rate rather than a false 0.0/s */
+        snprintf(lp.rate, sizeof lp.rate, "-/s");
     if (p->tokens > 0 && elapsed > 0)
         snprintf(lp.toks, sizeof lp.toks, "%.0f tok/s", (double)p->tokens / elapsed);
     char t[32] = "?";
@@ -151,6 +160,10 @@ void progress_format_tty_line(const struct progress *p, double now, int final, i
     else if (p->total > 0 && rate > 0)
         progress_format_duration((double)(p->total - p->done) / rate, t, sizeof t);
     snprintf(lp.when, sizeof lp.when, "%s %s", final ? "took" : "ETA", t);
+    if (final && answered_earlier(p)) {
+        snprintf(lp.rate, sizeof lp.rate, "answered earlier");
+        lp.when[0] = '\0';
+    }
 
     /* Most columns a line may take; see the invariant at the top of the file. */
     int max = width > 0 ? width - 1 : INT_MAX;
@@ -201,13 +214,20 @@ static void draw(struct progress *p, double now, int final)
         fprintf(p->out, "\r%s\x1b[K", line);
         if (final)
             fputc('\n', p->out);
-    } else if (p->total) {
-        fprintf(p->out, "%s: %llu/%llu (%.0f%%) %.1f/s%s, %s %s\n", p->label, (unsigned long long)p->done,
-                (unsigned long long)p->total, 100.0 * (double)p->done / (double)p->total, rate, toks,
-                final ? "took" : "ETA", final ? took : eta);
+    } else if (final && answered_earlier(p)) {
+        fprintf(p->out, "%s: %llu/%llu (100%%) answered earlier\n", p->label, (unsigned long long)p->done,
+                (unsigned long long)p->total);
     } else {
-        fprintf(p->out, "%s: %llu done %.1f/s%s, %s elapsed\n", p->label, (unsigned long long)p->done, rate, toks,
-                took);
+        char rate_s[32] = "-/s"; /* nothing measured yet: no rate rather than a false 0.0/s */
+        if (p->done != p->done_start)
+            snprintf(rate_s, sizeof rate_s, "%.1f/s", rate);
+        if (p->total)
+            fprintf(p->out, "%s: %llu/%llu (%.0f%%) %s%s, %s %s\n", p->label, (unsigned long long)p->done,
+                    (unsigned long long)p->total, 100.0 * (double)p->done / (double)p->total, rate_s, toks,
+                    final ? "took" : "ETA", final ? took : eta);
+        else
+            fprintf(p->out, "%s: %llu done %s%s, %s elapsed\n", p->label, (unsigned long long)p->done, rate_s,
+                    toks, took);
     }
     fflush(p->out);
     p->t_last = now;

@@ -1,7 +1,8 @@
 /* progress.h — progress reporting for long work, on stderr.
  *
  * On a terminal: one line redrawn in place, "label [#####-----] 45% 1234/2742 12.3/s ETA 2m03s" (then
- * " 5120 tok/s" when tokens are counted), at most ten
+ * " 5120 tok/s" when tokens are counted; "-/s" before any unit is done in this bar, and "answered earlier" for a
+ * bar whose units were all done when it started), at most ten
  * times a second, always narrower than the terminal (its width is asked at each redraw). Otherwise (a log file, CI): a plain line every `interval` seconds and at the end, so logs stay
  * readable. Time is passed in by the caller (seconds from any monotonic origin), so the module has no clock of its
  * own and its output is testable. Progress never affects results. */

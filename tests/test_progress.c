@@ -70,6 +70,25 @@ int main(void)
     tap_ok(strstr(text, "boolq: 100/100 (100%) 2.0/s 100 tok/s, took 20s\n") != NULL, "resumed: final line");
     free(text);
 
+    /* A task whose requests were all answered in an earlier task's batches (or before a resume): its bar has no
+     * rate of its own, so it says so instead of "0.0/s ... took 0s". */
+    f = open_memstream(&text, &len);
+    progress_start(&p, f, 0, "copa 0-shot", 12, 5.0);
+    progress_set_done_before(&p, 12);
+    progress_finish(&p, 5.0);
+    fclose(f);
+    tap_is_str(text, "copa 0-shot: 12/12 (100%) answered earlier\n", "answered earlier: plain line");
+    free(text);
+    char done_line[320];
+    progress_start(&p, NULL, 1, "copa 0-shot", 12, 5.0);
+    p.done = p.done_start = 12;
+    progress_format_tty_line(&p, 5.0, 1, 80, done_line, sizeof done_line);
+    tap_is_str(done_line, "copa 0-shot [########################] 100% 12/12 answered earlier",
+               "answered earlier: terminal line");
+    p.done = p.done_start = 3;
+    progress_format_tty_line(&p, 6.0, 0, 80, done_line, sizeof done_line);
+    tap_ok(strstr(done_line, " -/s ETA ?") != NULL, "nothing done yet in this bar: no rate (%s)", done_line);
+
     /* The longest labels and counts a run shows: the unfixed line took 94 columns, so at 80 it wrapped, and each
      * redraw left a line behind. Widths count display columns; the bar is ASCII '#' and '-'. */
     static const int widths[] = {40, 60, 80, 120};
