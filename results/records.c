@@ -233,6 +233,69 @@ int store_count_unfinished_task_runs(struct store *st, int64_t run_id, int64_t *
     return ret;
 }
 
+static int count_rows(struct store *st, const char *sql, int64_t run_id, int64_t *n, struct ge_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    *n = 0;
+    int rc = sqlite3_prepare_v2(st->db, sql, -1, &q, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(q, 1, run_id);
+        rc = sqlite3_step(q);
+    }
+    int ret = GE_OK;
+    if (rc == SQLITE_ROW)
+        *n = sqlite3_column_int64(q, 0);
+    else
+        ret = store_fail(st, rc, "counting a run's rows", err);
+    sqlite3_finalize(q);
+    return ret;
+}
+
+int store_run_rows(struct store *st, int64_t run_id, struct store_run_rows *out, struct ge_error *err)
+{
+    static const char *const sql[] = {
+        "SELECT count(*) FROM task_runs WHERE run_id = ?1",
+        "SELECT count(*) FROM documents d JOIN task_runs t ON t.id = d.task_run_id WHERE t.run_id = ?1",
+        "SELECT count(*) FROM requests r JOIN task_runs t ON t.id = r.task_run_id WHERE t.run_id = ?1",
+        "SELECT count(*) FROM responses p JOIN requests r ON r.id = p.request_id "
+        "JOIN task_runs t ON t.id = r.task_run_id WHERE t.run_id = ?1",
+        "SELECT count(*) FROM published_runs WHERE run_id = ?1",
+    };
+    int64_t *dst[] = {&out->task_runs, &out->documents, &out->requests, &out->responses, &out->published};
+    memset(out, 0, sizeof *out);
+    int ret = GE_OK;
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0] && ret == GE_OK; i++)
+        ret = count_rows(st, sql[i], run_id, dst[i], err);
+    return ret;
+}
+
+int store_delete_run(struct store *st, int64_t run_id, struct store_run_rows *deleted, struct ge_error *err)
+{
+    int ret = store_begin(st, err);
+    if (ret != GE_OK)
+        return ret;
+    struct store_run_info info;
+    ret = store_get_run(st, run_id, &info, err);
+    store_run_info_release(&info);
+    if (ret == GE_OK)
+        ret = store_run_rows(st, run_id, deleted, err);
+    if (ret == GE_OK && deleted->published)
+        ret = ge_error_set(err, GE_ERR_STATE, "%s: run %lld is a published reference run (glam-eval import "
+                           "published): it is read-only and cannot be deleted", st->path, (long long)run_id);
+    sqlite3_stmt *q = NULL;
+    if (ret == GE_OK) {
+        int rc = sqlite3_prepare_v2(st->db, "DELETE FROM runs WHERE id = ?1", -1, &q, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_int64(q, 1, run_id);
+            rc = sqlite3_step(q);
+        }
+        if (rc != SQLITE_DONE)
+            ret = store_fail(st, rc, "deleting a run", err);
+        sqlite3_finalize(q);
+    }
+    return store_tx_end(st, ret, err);
+}
+
 /* ---- task runs ---------------------------------------------------------------------------------------------- */
 
 static const char SQL_TASK_FIND[] =

@@ -551,6 +551,11 @@ int store_open(const char *path, enum store_mode mode, int busy_timeout_ms, stru
     return open_checked(path, mode, mode == STORE_MODE_WRITE, busy_timeout_ms, out, err);
 }
 
+int store_open_existing(const char *path, int busy_timeout_ms, struct store **out, struct ge_error *err)
+{
+    return open_checked(path, STORE_MODE_WRITE, 0, busy_timeout_ms, out, err);
+}
+
 int store_migrate(const char *path, int busy_timeout_ms, int *from_version, int *to_version, struct ge_error *err)
 {
     struct store *st = NULL;

@@ -53,6 +53,9 @@ enum store_mode {
  * reading as immutable (no -shm file can be made there, and no writer can be active). */
 int store_open(const char *path, enum store_mode mode, int busy_timeout_ms, struct store **out,
                struct ge_error *err);
+/* store_open(path, STORE_MODE_WRITE, ...) for a database that must already exist: a missing file is
+ * GE_ERR_NOTFOUND and nothing is created. */
+int store_open_existing(const char *path, int busy_timeout_ms, struct store **out, struct ge_error *err);
 /* Rolls back an open transaction, finalises statements and closes the connection. NULL is a no-op. */
 void store_close(struct store *st);
 /* The path given to store_open (owned by st). */
@@ -149,6 +152,18 @@ int store_set_run_status(struct store *st, int64_t run_id, enum store_run_status
 
 /* *n = the task runs of run_id that are not finished (running or failed). */
 int store_count_unfinished_task_runs(struct store *st, int64_t run_id, int64_t *n, struct ge_error *err);
+
+/* Row counts of what a run produced (all >= 0); published is 1 for a published reference run. */
+struct store_run_rows {
+    int64_t task_runs, documents, requests, responses, published;
+};
+/* Counts run run_id's rows (0s for a run that does not exist). */
+int store_run_rows(struct store *st, int64_t run_id, struct store_run_rows *out, struct ge_error *err);
+/* Deletes run run_id and everything it produced (task runs, documents, requests, responses, scores, metrics: the
+ * schema's ON DELETE CASCADE) in one transaction; *deleted gets the counts removed. The model row and its response
+ * cache stay (they belong to the model, not the run). GE_ERR_NOTFOUND for no such run, GE_ERR_STATE for a
+ * published reference run. The caller makes sure no process is evaluating the run (harness/run_lock.h). */
+int store_delete_run(struct store *st, int64_t run_id, struct store_run_rows *deleted, struct ge_error *err);
 
 /* ---- task runs --------------------------------------------------------------------------------------------- */
 

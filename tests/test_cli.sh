@@ -86,6 +86,16 @@ absent "import published --only with no label creates no database" "$tmp/n2.db"
 "$bin" import published --data-dir "$tmp/nowhere" --db "$tmp/n3.db" >"$tmp/out" 2>"$tmp/err"
 check "import published from a missing directory fails" 1 $?
 absent "import published from a missing directory creates no database" "$tmp/n3.db"
+"$bin" db delete-run 1 --yes --db "$tmp/n9.db" >"$tmp/out" 2>&1; check "db delete-run on a missing database fails" 1 $?
+absent "db delete-run creates no database" "$tmp/n9.db"
+"$bin" db delete-run 0 --db "$tmp/n9.db" >"$tmp/out" 2>&1; check "db delete-run 0 is a usage error" 2 $?
+"$bin" db delete-run --db "$tmp/n9.db" >"$tmp/out" 2>&1; check "db delete-run without a run is a usage error" 2 $?
+"$bin" db info --yes --db "$tmp/n9.db" >"$tmp/out" 2>&1; check "--yes outside delete-run is a usage error" 2 $?
+"$bin" import published --data-dir "$pub" --db "$tmp/pub.db" >"$tmp/out" 2>"$tmp/err"
+check "import published into a new database" 0 $?
+"$bin" db delete-run 1 --yes --db "$tmp/pub.db" >"$tmp/out" 2>"$tmp/err"; check "db delete-run of a published run fails" 1 $?
+contains "it says a published run is read-only" "$tmp/err" "run 1 is a published reference run (glam-eval import published): it is read-only"
+"$bin" report --run 1 --db "$tmp/pub.db" >"$tmp/out" 2>&1; check "the published run is still there" 0 $?
 "$bin" report --format nosuch --db "$tmp/n4.db" >"$tmp/out" 2>&1; check "report --format nosuch is a usage error" 2 $?
 "$bin" report --run 5 --db "$tmp/n4.db" >"$tmp/out" 2>&1; check "report on a missing database fails" 1 $?
 absent "report creates no database" "$tmp/n4.db"

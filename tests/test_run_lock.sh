@@ -63,6 +63,11 @@ wait_held "$h"; ok $? "a fresh run reaches the model and is held there"
 second $a b "fresh run"
 "$bin" report --db "$db" --run 1 >/dev/null 2>&1; ok $? "a report of the run is not blocked by the lock"
 "$bin" db info --db "$db" >/dev/null 2>&1; ok $? "nor is db info"
+before=$(snapshot)
+"$bin" db delete-run 1 --yes --db "$db" >/dev/null 2>"$tmp/del.err"; rc=$?
+[ $rc = 1 ] && grep -q "run 1 is being evaluated by another process (pid $a)" "$tmp/del.err"
+ok $? "db delete-run of the run being evaluated is refused, naming the holder ($(head -c 200 "$tmp/del.err"))"
+[ "$before" = "$(snapshot)" ]; ok $? "and the database is unchanged"
 kill -9 $a; wait $a 2>/dev/null
 
 # A resume holds it too; SIGKILL drops the lock (the lock file stays, with a dead pid, and is taken over).
@@ -102,6 +107,25 @@ timeout -k 2 20 "$bin" run ${opts/--db $db/--db $tmp/link.db} --resume 2 >/dev/n
 [ $rc = 1 ] && grep -q "run 2 is being evaluated by another process (pid $f)" "$tmp/g.err"
 ok $? "the same run through a symbolic link to the database is refused too"
 kill -9 $f; wait $f 2>/dev/null
+# Once its process is gone the run can be deleted: everything it produced goes, the model's cache stays, and the
+# lock file the killed holder left is removed with the lock.
+"$bin" db delete-run 2 --db "$db" >"$tmp/dry.out" 2>"$tmp/dry.err"; rc=$?
+[ $rc = 1 ] && grep -q "^run 2 would be deleted: 1 task run, 4 documents, 4 requests" "$tmp/dry.out" &&
+    grep -q "nothing was deleted: add --yes to delete run 2" "$tmp/dry.err"
+ok $? "without --yes delete-run says what it would delete and exits 1 ($(cat "$tmp/dry.out" "$tmp/dry.err" | head -c 300))"
+[ "$(sqlite3 "$db" "SELECT count(*) FROM runs WHERE id = 2")" = 1 ]; ok $? "and deletes nothing"
+cache=$(sqlite3 "$db" "SELECT count(*) FROM response_cache")
+"$bin" db delete-run 2 --yes --db "$db" >"$tmp/del.out" 2>"$tmp/del.err"
+ok $? "with --yes it deletes run 2 ($(head -c 200 "$tmp/del.out" "$tmp/del.err"))"
+[ "$(sqlite3 "$db" "SELECT (SELECT count(*) FROM runs WHERE id = 2) + (SELECT count(*) FROM task_runs WHERE run_id = 2)
+    + (SELECT count(*) FROM requests q LEFT JOIN task_runs t ON t.id = q.task_run_id WHERE t.id IS NULL)
+    + (SELECT count(*) FROM responses r LEFT JOIN requests q ON q.id = r.request_id WHERE q.id IS NULL)")" = 0 ] &&
+    [ "$(sqlite3 "$db" "SELECT status FROM runs WHERE id = 1")" = finished ] &&
+    [ "$(sqlite3 "$db" "SELECT count(*) FROM response_cache")" = "$cache" ]
+ok $? "its rows are gone, with no orphan, run 1 and the response cache are untouched"
+[ ! -e "$db.lock-run-2" ]; ok $? "and the killed holder's lock file is gone"
+"$bin" db delete-run 2 --yes --db "$db" >/dev/null 2>"$tmp/del.err"; rc=$?
+[ $rc = 1 ] && grep -q "there is no run 2" "$tmp/del.err"; ok $? "deleting it again says there is no run 2"
 
 echo "1..$n"
 [ $fails -eq 0 ]
