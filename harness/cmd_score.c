@@ -187,7 +187,7 @@ const struct command cmd_score = {
         "  --dataset FILE        the gold data\n"
         "  --predictions FILE    the predictions\n"
         "  --answer-field F      em/f1: the gold answer field (dotted path, default: detected for known tasks)\n"
-        "  --id-field F          em/f1: the id field (default: detected; else the line number)\n"
+        "  --id-field F          em/f1: the id field (default: per record, id, else question_id, else its line)\n"
         "  --out FILE            write the JSON there instead of stdout\n"
         "  --na-prob-file FILE   squad_v2: {qid: probability of no answer}, as evaluate-v2.0.py --na-prob-file\n"
         "  --na-prob-thresh X    squad_v2: predict no answer above this probability (default 1.0)\n"

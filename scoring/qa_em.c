@@ -42,7 +42,7 @@ struct qa_data {
     size_t *line;               /* owned: 1-based line of question i */
     size_t cap;                 /* allocated entries of the three arrays */
     char answer_field[FIELD_CAP]; /* the gold answer path, "" until chosen (caller's or auto-detected) */
-    char id_field[FIELD_CAP];   /* the id field, "" = line ids (scoring/doc_id.h); chosen with the first record */
+    char id_field[FIELD_CAP];   /* the caller's id field; "" = each record's own (record_id) */
     int chosen;                 /* 1 once the fields are fixed */
     int squad_form;             /* 1 when a record's golds are an object with a "text" array (SQuAD v2's shape):
                                    scored with SQuAD v2.0's rules, golds normalising to nothing dropped */
@@ -126,20 +126,27 @@ static int choose_fields(struct qa_data *d, const cJSON *rec, const char *id_fie
                                 "TriviaQA's own normalisation (punctuation becomes a space); --answer-field %s "
                                 "scores it with SQuAD's instead", d->answer_field, d->answer_field);
     }
-    if (id_field != NULL) {
-        snprintf(d->id_field, sizeof d->id_field, "%s", id_field);
-    } else {
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "id");
-        const cJSON *qid = cJSON_GetObjectItemCaseSensitive(rec, "question_id");
-        if (cJSON_IsString(id) || cJSON_IsNumber(id))
-            snprintf(d->id_field, sizeof d->id_field, "id");
-        else if (cJSON_IsString(qid) && qid->valuestring[0] != '\0')
-            snprintf(d->id_field, sizeof d->id_field, "question_id");
-        else
-            d->id_field[0] = '\0';
-    }
+    snprintf(d->id_field, sizeof d->id_field, "%s", id_field != NULL ? id_field : "");
     d->chosen = 1;
     return GE_OK;
+}
+
+/* The id of a record when no id field was named, decided per record as the task loaders do (a file mixing
+ * records with and without ids then gets the ids `run` stores): "id" when it is a string or a number, else a
+ * non-empty "question_id", else the record's line id (scoring/doc_id.h). The field used goes to *field. */
+static const cJSON *record_id(const cJSON *rec, const char **field)
+{
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "id");
+    const cJSON *qid = cJSON_GetObjectItemCaseSensitive(rec, "question_id");
+    if (cJSON_IsString(id) || cJSON_IsNumber(id)) {
+        *field = "id";
+        return id;
+    }
+    if (cJSON_IsString(qid) && qid->valuestring[0] != '\0') {
+        *field = "question_id";
+        return qid;
+    }
+    return NULL;
 }
 
 static int record_fn(void *ctx, const cJSON *rec, size_t line_no, struct ge_error *err)
@@ -147,13 +154,14 @@ static int record_fn(void *ctx, const cJSON *rec, size_t line_no, struct ge_erro
     struct qa_data *d = ctx;
     char id[PREDICTIONS_ID_CAP];
     int single;
-    if (d->id_field[0]) {
-        const cJSON *v = get_path(rec, d->id_field);
-        if (v == NULL)
-            return ge_error_set(err, GE_ERR_FORMAT, "missing field \"%s\"", d->id_field);
-        int rc = predictions_id_text(v, id, sizeof id, err);
+    const char *field = d->id_field;
+    const cJSON *idv = d->id_field[0] ? get_path(rec, d->id_field) : record_id(rec, &field);
+    if (d->id_field[0] && idv == NULL)
+        return ge_error_set(err, GE_ERR_FORMAT, "missing field \"%s\"", d->id_field);
+    if (idv != NULL) {
+        int rc = predictions_id_text(idv, id, sizeof id, err);
         if (rc)
-            return ge_error_prefix(err, "field \"%s\": ", d->id_field);
+            return ge_error_prefix(err, "field \"%s\": ", field);
     } else {
         doc_id_from_line(line_no, id); /* the id `run` stores for the record */
     }

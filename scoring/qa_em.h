@@ -32,9 +32,9 @@
  * or an object with a "text" array (the Hugging Face dict-of-lists form). answer_field NULL = auto-detect from
  * the first record, trying in order "answers" (webqs; squad_v2 as {"text": [...]}), "answer.aliases"
  * (triviaqa, lm-eval's target), "answer.normalized_aliases", "answer" (nq_open). Question ids come from id_field
- * (string or integer values); NULL = "id" if the first record has one, else "question_id" if the first record has
- * a non-empty one, else the 1-based physical line number (scoring/doc_id.h: the id `run` stores for a record
- * without one, so predictions keyed by a run's doc_id score against the right question). Predictions: JSONL
+ * (string or integer values); NULL = per record, as the task loaders decide: its "id" if it has one, else its
+ * "question_id" if non-empty, else its 1-based physical line number (scoring/doc_id.h: the id `run` stores for a
+ * record without one, so predictions keyed by a run's doc_id score against the right question). Predictions: JSONL
  * {"id": ..., "prediction": "..."} (predictions.h). Errors name file and line: malformed line, missing field,
  * duplicate id, prediction for an unknown id (so a file keyed by 0-based line numbers fails on its id 0 instead of
  * scoring every answer against the next question). A question without a prediction scores 0 and is counted in

@@ -115,8 +115,6 @@ static void test_errors(void)
                  GE_ERR_FORMAT, "whose ids are its 1-based line numbers", "0-based ids: the message states the rule");
     expect_error("em", "{\"id\": \"a\", \"answer\": [\"x\"]}\n{\"id\": \"a\", \"answer\": [\"y\"]}\n", "", NULL, NULL,
                  GE_ERR_FORMAT, "line 2: duplicate id \"a\" (first on line 1)", "duplicate dataset id");
-    expect_error("em", "{\"id\": \"a\", \"answer\": [\"x\"]}\n{\"answer\": [\"y\"]}\n", "", NULL, NULL, GE_ERR_FORMAT,
-                 "line 2: missing field \"id\"", "dataset record without the id field");
     expect_error("em", "{\"answer\": [\"x\"]}\n{\"answer\": [1]}\n", "", NULL, NULL, GE_ERR_FORMAT,
                  "line 2: field \"answer\" is not a string, an array of strings", "non-string gold");
     expect_error("em", "{\"answer\": [\"x\"]}\n{\"question\": \"q\"}\n", "", NULL, NULL, GE_ERR_FORMAT,
@@ -129,6 +127,42 @@ static void test_errors(void)
     expect_error("em", "\n", "", NULL, NULL, GE_ERR_FORMAT, "no questions", "empty dataset");
     expect_error("em", "{\"answer\": {\"aliases\": [\"x\"]}}\n", "", NULL, NULL, GE_ERR_USAGE,
                  "score it with 'glam-eval score triviaqa'", "TriviaQA data found by auto-detection");
+}
+
+/* Scores dataset_text against preds_text and checks the report is want (exactly). */
+static void expect_report(const char *dataset_text, const char *preds_text, const char *want_json, const char *name)
+{
+    char dpath[512], ppath[512];
+    struct strbuf out;
+    struct ge_error err;
+    if (qa_test_write_temp(dpath, sizeof dpath, dataset_text) || qa_test_write_temp(ppath, sizeof ppath, preds_text)) {
+        tap_ok(0, "%s: cannot write temporary files", name);
+        return;
+    }
+    strbuf_init(&out, 0);
+    int rc = qa_score_files("em", dpath, ppath, NULL, NULL, &out, &err);
+    cJSON *want = cJSON_Parse(want_json);
+    if (tap_is_int(rc, GE_OK, "%s: scores (%s)", name, rc ? err.msg : ""))
+        qa_test_check_report(strbuf_str(&out), want, 0.0, name);
+    cJSON_Delete(want);
+    strbuf_release(&out);
+    remove(dpath);
+    remove(ppath);
+}
+
+/* Without --id-field each record's id is decided by itself, as the task loaders decide it (the id `run` stores):
+ * its "id", else its "question_id", else its line number; the first record does not decide for the others. */
+static void test_mixed_ids(void)
+{
+    const char *want = "{\"metric\": \"em\", \"score\": 1.0, \"stderr\": 0.0, \"n\": 3, \"missing\": 0}";
+    expect_report("{\"id\": \"a\", \"answer\": [\"x\"]}\n{\"answer\": [\"y\"]}\n{\"question_id\": \"q3\", \"answer\": [\"z\"]}\n",
+                  "{\"id\": \"a\", \"prediction\": \"x\"}\n{\"id\": \"2\", \"prediction\": \"y\"}\n"
+                  "{\"id\": \"q3\", \"prediction\": \"z\"}\n",
+                  want, "qa mixed ids: an id, then none (line 2), then a question_id");
+    expect_report("{\"answer\": [\"x\"]}\n{\"id\": \"b\", \"answer\": [\"y\"]}\n{\"id\": 7, \"answer\": [\"z\"]}\n",
+                  "{\"id\": 1, \"prediction\": \"x\"}\n{\"id\": \"b\", \"prediction\": \"y\"}\n"
+                  "{\"id\": \"7\", \"prediction\": \"z\"}\n",
+                  want, "qa mixed ids: none (line 1), then ids");
 }
 
 /* One question: the mean is defined, the sample standard deviation is not, so stderr is null. */
@@ -285,6 +319,7 @@ int main(void)
         test_shared(exp, "squad_v2", "validation", "answers", "text", 1, NULL);
     }
     test_single();
+    test_mixed_ids();
     test_errors();
     cJSON_Delete(exp);
     return tap_done();
