@@ -414,6 +414,90 @@ static int group_interval(const struct compared *c, size_t n_c, int setting_k, e
     return ret;
 }
 
+/* "12.34" (signed: "+12.34") for a fraction, or "–" when it is unknown (NAN: no stored value). buf: 32 bytes. */
+static const char *pct(double fraction, int sign, char *buf)
+{
+    if (isnan(fraction))
+        snprintf(buf, 32, "–");
+    else
+        snprintf(buf, 32, sign ? "%+.2f" : "%.2f", 100 * fraction);
+    return buf;
+}
+
+/* The status of run_id's task run of (task, n_shots) into buf ("finished", "failed", "running"), "" if none. */
+static int task_run_status(struct store *st, int64_t run_id, const char *task, int n_shots, char *buf, size_t cap,
+                           struct ge_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    buf[0] = '\0';
+    int rc = sqlite3_prepare_v2(st->db, "SELECT status FROM task_runs WHERE run_id = ?1 AND task = ?2 AND "
+                                        "n_shots = ?3 ORDER BY status = 'finished' LIMIT 1", -1, &q, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(q, 1, run_id);
+        sqlite3_bind_text(q, 2, task, -1, SQLITE_STATIC);
+        sqlite3_bind_int(q, 3, n_shots);
+        rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW)
+            snprintf(buf, cap, "%s", (const char *)sqlite3_column_text(q, 0));
+    }
+    int ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? GE_OK : store_fail(st, rc, "reading a task run", err);
+    sqlite3_finalize(q);
+    return ret;
+}
+
+/* Why a row has no paired document: a task run that is not finished (failed, or its run still running or stopped)
+ * has no scores yet; else the runs scored different documents; else the metric has no per-example scores. */
+static int no_pair_reason(struct store *st, int64_t a, int64_t b, const char *task, int n_shots,
+                          const struct pair_set *ps, char *buf, size_t cap, struct ge_error *err)
+{
+    char sa[16], sb[16];
+    int ret = task_run_status(st, a, task, n_shots, sa, sizeof sa, err);
+    if (ret == GE_OK)
+        ret = task_run_status(st, b, task, n_shots, sb, sizeof sb, err);
+    if (ret != GE_OK)
+        return ret;
+    if (strcmp(sa, "finished") != 0 || strcmp(sb, "finished") != 0) {
+        if (strcmp(sa, "finished") != 0 && strcmp(sb, "finished") != 0)
+            snprintf(buf, cap, "the task run is %s in A and %s in B: no scores", sa, sb);
+        else
+            snprintf(buf, cap, "the task run of %s is %s: no scores", strcmp(sa, "finished") ? "A" : "B",
+                     strcmp(sa, "finished") ? sa : sb);
+    } else if (ps->n_a && ps->n_b) {
+        snprintf(buf, cap, "no document in common");
+    } else {
+        snprintf(buf, cap, "no per-example scores of this metric");
+    }
+    return GE_OK;
+}
+
+/* Lists the (task, shots) task runs that only one of a and b has: they are in no row of the table. */
+static int print_unpaired(struct store *st, int64_t a, int64_t b, FILE *out, struct ge_error *err)
+{
+    static const char sql[] =
+        "SELECT DISTINCT x.task, x.n_shots FROM task_runs x WHERE x.run_id = ?1 AND NOT EXISTS (SELECT 1 FROM "
+        "task_runs y WHERE y.run_id = ?2 AND y.task = x.task AND y.n_shots = x.n_shots) ORDER BY x.task, x.n_shots";
+    int ret = GE_OK;
+    for (int side = 0; side < 2 && ret == GE_OK; side++) {
+        sqlite3_stmt *q = NULL;
+        int rc = sqlite3_prepare_v2(st->db, sql, -1, &q, NULL);
+        size_t n = 0;
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_int64(q, 1, side ? b : a);
+            sqlite3_bind_int64(q, 2, side ? a : b);
+            while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+                fprintf(out, "%s%s %d-shot", n++ ? ", " : side ? "\nOnly in B (not compared): "
+                                                                : "\nOnly in A (not compared): ",
+                        (const char *)sqlite3_column_text(q, 0), sqlite3_column_int(q, 1));
+        }
+        if (n)
+            fputs(".\n", out);
+        if (rc != SQLITE_DONE)
+            ret = store_fail(st, rc, "listing task runs", err);
+        sqlite3_finalize(q);
+    }
+    return ret;
+}
+
 static void print_facts(FILE *out, const int64_t *ids, const struct run_facts *facts, size_t n, const double *mean_pct)
 {
     fprintf(out, "| run | model | parameters | activated / token | GFLOPs / token | mean score (%%) | "
@@ -446,18 +530,15 @@ static void print_facts(FILE *out, const int64_t *ids, const struct run_facts *f
 #define MAX_SHOTS 16
 #define MAX_COMPARED 512
 
-/* Compares run a with run b: one table of rows, then the averages. *mean_a / *mean_b get the mean over all
- * compared rows of each run's matched scores (for the models table). */
+/* Compares run a with run b: one table of rows, the task runs only one of them has, then the averages. */
 static int compare_pair(struct store *st, int64_t a, int64_t b, const struct compare_options *opt, FILE *out,
-                        double *mean_a, double *mean_b, struct ge_error *err)
+                        struct ge_error *err)
 {
     struct compared *c = xcalloc(MAX_COMPARED, sizeof *c);
     size_t n_c = 0, n_rows = report_n_rows(), n_sig = 0, n_tested = 0;
-    double sum_a = 0, sum_b = 0;
-    size_t n_means = 0;
     int ret = GE_OK;
     fprintf(out, "\n## run %lld (A) vs run %lld (B)\n\n", (long long)a, (long long)b);
-    fprintf(out, "| task | metric | shots | n paired | A | B | A − B | 95%% CI | |\n"
+    fprintf(out, "| task | metric | shots | n paired (A, B) | A | B | A − B | 95%% CI | |\n"
                  "|---|---|---:|---:|---:|---:|---:|---|---|\n");
     for (size_t i = 0; ret == GE_OK && i < n_rows; i++) {
         const struct report_row *row = report_row_at(i);
@@ -493,20 +574,22 @@ static int compare_pair(struct store *st, int64_t a, int64_t b, const struct com
             }
             n_c++;
             if (cc->ps.n == 0) {
+                char reason[160];
+                ret = no_pair_reason(st, a, b, row->task, shots[s], &cc->ps, reason, sizeof reason, err);
+                if (ret != GE_OK)
+                    break;
                 double va = stored_metric(st, a, row->task, shots[s], metric);
                 double vb = stored_metric(st, b, row->task, shots[s], metric);
-                fprintf(out, "| %s | %s | %d | 0 | %.2f | %.2f | %.2f | no interval (%s) | |\n", row->label, metric,
-                        shots[s], 100 * va, 100 * vb, 100 * (va - vb),
-                        cc->ps.n_a && cc->ps.n_b ? "no document in common" : "no per-example scores of this metric");
+                char sa[32], sb[32], sd[32];
+                fprintf(out, "| %s | %s | %d | 0 (%zu, %zu) | %s | %s | %s | no interval (%s) | |\n", row->label, metric,
+                        shots[s], cc->ps.n_a, cc->ps.n_b, pct(va, 0, sa), pct(vb, 0, sb), pct(va - vb, 1, sd),
+                        reason);
                 continue;
             }
             double ma = cc->est_a, mb = cc->est_b;
-            sum_a += ma;
-            sum_b += mb;
-            n_means++;
             if (cc->ps.n < 2) {
-                fprintf(out, "| %s | %s | %d | 1 | %.2f | %.2f | %.2f | no interval (1 document) | |\n", row->label,
-                        metric, shots[s], 100 * ma, 100 * mb, 100 * (ma - mb));
+                fprintf(out, "| %s | %s | %d | 1 (%zu, %zu) | %.2f | %.2f | %+.2f | no interval (1 document) | |\n",
+                        row->label, metric, shots[s], cc->ps.n_a, cc->ps.n_b, 100 * ma, 100 * mb, 100 * (ma - mb));
                 continue;
             }
             struct stats_paired_result pr;
@@ -519,11 +602,13 @@ static int compare_pair(struct store *st, int64_t a, int64_t b, const struct com
                 break;
             n_tested++;
             n_sig += (size_t)pr.excludes_zero;
-            fprintf(out, "| %s | %s | %d | %zu | %.2f | %.2f | %+.2f | [%+.2f, %+.2f] | %s |\n", row->label, metric,
-                    shots[s], cc->ps.n, 100 * ma, 100 * mb, 100 * pr.mean_diff, 100 * pr.ci_low, 100 * pr.ci_high,
-                    pr.excludes_zero ? "**significant**" : "");
+            fprintf(out, "| %s | %s | %d | %zu (%zu, %zu) | %.2f | %.2f | %+.2f | [%+.2f, %+.2f] | %s |\n",
+                    row->label, metric, shots[s], cc->ps.n, cc->ps.n_a, cc->ps.n_b, 100 * ma, 100 * mb,
+                    100 * pr.mean_diff, 100 * pr.ci_low, 100 * pr.ci_high, pr.excludes_zero ? "**significant**" : "");
         }
     }
+    if (ret == GE_OK)
+        ret = print_unpaired(st, a, b, out, err);
     if (ret == GE_OK) {
         fprintf(out, "\n%zu of %zu compared rows have a 95%% interval that excludes 0 (marked significant).\n\n",
                 n_sig, n_tested);
@@ -571,8 +656,129 @@ static int compare_pair(struct store *st, int64_t a, int64_t b, const struct com
     for (size_t i = 0; i < n_c; i++)
         pair_set_release(&c[i].ps);
     free(c);
-    *mean_a = n_means ? 100 * sum_a / (double)n_means : NAN;
-    *mean_b = n_means ? 100 * sum_b / (double)n_means : NAN;
+    return ret;
+}
+
+/* One row's documents common to all runs (paired as in pair_row: task, shots, doc id, content hash) into est[r],
+ * each run's score on them (a mean, or a set-level metric's aggregate); *n_common = 0 when there is none (est
+ * untouched). agg: read the aggregate inputs of task instead of per-example scores of metric. */
+static int common_row(struct store *st, const struct compare_options *opt, const char *task_name, int n_shots,
+                      const char *metric, const struct task *agg, double *est, size_t *n_common, struct ge_error *err)
+{
+    struct doc_score *d[COMPARE_MAX_RUNS] = {NULL};
+    size_t nd[COMPARE_MAX_RUNS] = {0};
+    int ret = GE_OK;
+    *n_common = 0;
+    for (size_t r = 0; r < opt->n_runs && ret == GE_OK; r++) {
+        ret = load_docs(st, opt->run_ids[r], task_name, n_shots, metric, agg != NULL, &d[r], &nd[r], err);
+        if (ret == GE_OK && r > 0)
+            qsort(d[r], nd[r], sizeof *d[r], doc_cmp);
+    }
+    /* common[r][k]: run r's document of the k-th common document, in run A's order */
+    const struct doc_score **common[COMPARE_MAX_RUNS] = {NULL};
+    size_t k = 0;
+    if (ret == GE_OK && nd[0] > 0) {
+        for (size_t r = 0; r < opt->n_runs; r++)
+            common[r] = xmalloc(nd[0] * sizeof *common[r]);
+        for (size_t i = 0; i < nd[0]; i++) {
+            size_t r = 1;
+            for (; r < opt->n_runs; r++) {
+                common[r][k] = bsearch(&d[0][i], d[r], nd[r], sizeof *d[r], doc_cmp);
+                if (common[r][k] == NULL)
+                    break;
+            }
+            if (r == opt->n_runs)
+                common[0][k++] = &d[0][i];
+        }
+    }
+    for (size_t r = 0; r < opt->n_runs && ret == GE_OK && k > 0; r++) {
+        if (agg) {
+            struct agg_side side;
+            agg_side_init(&side, agg, metric, k);
+            for (size_t i = 0; i < k; i++)
+                agg_side_add(&side, common[r][i]);
+            ret = agg_whole(&side, &est[r], err);
+            agg_side_release(&side);
+        } else {
+            double sum = 0;
+            for (size_t i = 0; i < k; i++)
+                sum += common[r][i]->value;
+            est[r] = sum / (double)k;
+        }
+    }
+    if (ret == GE_OK)
+        *n_common = k;
+    for (size_t r = 0; r < opt->n_runs; r++) {
+        free(common[r]);
+        docs_free(d[r], nd[r]);
+    }
+    return ret;
+}
+
+/* The models table's mean score of every run over one set of rows and documents: the (task, shots) rows every run
+ * evaluated, each on the documents all of them scored, so the runs' means are comparable with each other (with two
+ * runs, the paired documents of the table above). mean_pct[r] is NAN when no row is common; *n_rows gets their
+ * count. */
+static int common_means(struct store *st, const struct compare_options *opt, double *mean_pct, size_t *n_rows,
+                        struct ge_error *err)
+{
+    double sum[COMPARE_MAX_RUNS] = {0};
+    size_t used = 0;
+    int ret = GE_OK;
+    for (size_t i = 0; ret == GE_OK && i < report_n_rows(); i++) {
+        const struct report_row *row = report_row_at(i);
+        const char *metric = report_row_metric(i);
+        const struct task *task = task_find(row->task);
+        int shots[MAX_SHOTS];
+        size_t n_shots = 0;
+        ret = common_shots(st, opt->run_ids[0], opt->run_ids[1], row->task, shots, MAX_SHOTS, &n_shots, err);
+        for (size_t s = 0; ret == GE_OK && s < n_shots; s++) {
+            int in_all = 1;
+            for (size_t r = 2; ret == GE_OK && r < opt->n_runs && in_all; r++) {
+                int other[MAX_SHOTS];
+                size_t n_other = 0, j = 0;
+                ret = common_shots(st, opt->run_ids[0], opt->run_ids[r], row->task, other, MAX_SHOTS, &n_other, err);
+                while (j < n_other && other[j] != shots[s])
+                    j++;
+                in_all = j < n_other;
+            }
+            if (ret != GE_OK || !in_all)
+                continue;
+            double est[COMPARE_MAX_RUNS];
+            size_t k = 0;
+            ret = common_row(st, opt, row->task, shots[s], metric, NULL, est, &k, err);
+            if (ret == GE_OK && k == 0 && task && task->aggregate) {
+                ret = common_row(st, opt, row->task, shots[s], metric, task, est, &k, err);
+                if (ret == GE_ERR_NOTFOUND) { /* not one of the aggregate's metrics */
+                    ret = GE_OK;
+                    k = 0;
+                }
+            }
+            if (ret != GE_OK || k == 0)
+                continue;
+            for (size_t r = 0; r < opt->n_runs; r++)
+                sum[r] += est[r];
+            used++;
+        }
+    }
+    for (size_t r = 0; r < opt->n_runs; r++)
+        mean_pct[r] = used ? 100 * sum[r] / (double)used : NAN;
+    *n_rows = used;
+    return ret;
+}
+
+/* A note for each run that is not finished: its unfinished task runs have no scores, so rows show "–" there. */
+static int print_run_status(struct store *st, const struct compare_options *opt, FILE *out, struct ge_error *err)
+{
+    int ret = GE_OK;
+    for (size_t r = 0; r < opt->n_runs && ret == GE_OK; r++) {
+        struct store_run_info ri;
+        ret = store_get_run(st, opt->run_ids[r], &ri, err);
+        if (ret == GE_OK && ri.status != STORE_RUN_FINISHED)
+            fprintf(out, "\nNote: run %lld is %s: task runs it has not finished have no scores and are shown "
+                         "with \"–\".\n", (long long)opt->run_ids[r], store_run_status_name(ri.status));
+        store_run_info_release(&ri);
+    }
     return ret;
 }
 
@@ -596,16 +802,17 @@ int compare_runs(struct store *st, const struct compare_options *opt, FILE *out,
         fprintf(out, "# Comparison of runs (database %s)\n\nPaired bootstrap: %zu iterations, seed %llu; documents "
                      "paired on task, shots, doc id and content hash. Scores in %%.\n",
                 st->path, opt->n_iters, (unsigned long long)opt->seed);
-    for (size_t i = 1; ret == GE_OK && i < opt->n_runs; i++) {
-        double ma, mb;
-        ret = compare_pair(st, opt->run_ids[0], opt->run_ids[i], opt, out, &ma, &mb, err);
-        if (i == 1)
-            mean_pct[0] = ma;
-        mean_pct[i] = mb;
-    }
+    if (ret == GE_OK)
+        ret = print_run_status(st, opt, out, err);
+    for (size_t i = 1; ret == GE_OK && i < opt->n_runs; i++)
+        ret = compare_pair(st, opt->run_ids[0], opt->run_ids[i], opt, out, err);
+    size_t n_common = 0;
+    if (ret == GE_OK)
+        ret = common_means(st, opt, mean_pct, &n_common, err);
     if (ret == GE_OK) {
-        fprintf(out, "\n## Models\n\nmean score: over the rows compared with run %lld, on the paired documents; score "
-                     "per GFLOP = mean score / GFLOPs per token.\n\n", (long long)opt->run_ids[0]);
+        fprintf(out, "\n## Models\n\nmean score: the mean over the %zu row%s (task, shots) every run evaluated, "
+                     "each on the documents all %zu runs scored, so the means compare; score per GFLOP = mean score "
+                     "/ GFLOPs per token.\n\n", n_common, n_common == 1 ? "" : "s", opt->n_runs);
         print_facts(out, opt->run_ids, facts, opt->n_runs, mean_pct);
     }
     for (size_t i = 0; i < opt->n_runs; i++)

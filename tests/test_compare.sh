@@ -24,7 +24,7 @@ opts="--tasks arc_easy,boolq,copa,winogrande --shots 1 --limit 25 --max-length 5
 grep -q "seed 1234" "$tmp/ab.md"; ok $? "the resampling seed is printed"
 rows=$(grep -c "^| \(ARC-e\|BoolQ\|COPA\|WinoGrande\) | " "$tmp/ab.md")
 [ "$rows" = 4 ]; ok $? "one row per task and shot count ($rows)"
-grep -q "^| BoolQ | acc | 1 | 25 |" "$tmp/ab.md"; ok $? "documents are paired (25 of 25)"
+grep -q "^| BoolQ | acc | 1 | 25 (25, 25) |" "$tmp/ab.md"; ok $? "documents are paired (25 of 25, each run's own count shown)"
 sig=$(grep -c "significant\*\*" "$tmp/ab.md")
 [ "$sig" -le 1 ]; ok $? "different seeds, same model: at most 1 of 4 tasks significant ($sig)"
 "$bin" compare 1 2 --db "$db" --iters 500 >"$tmp/ab2.md" 2>/dev/null && cmp -s "$tmp/ab.md" "$tmp/ab2.md"
@@ -82,7 +82,7 @@ read -r n_opt fa fb fd lo hi <<<"$want"
 "$bin" compare 1 2 --db "$mdb" --iters 4000 >"$tmp/m.md" 2>"$tmp/m.err"; ok $? "compare two MultiRC runs"
 line=$(grep "^| MultiRC | f1a | 0 |" "$tmp/m.md")
 echo "# want $want; got: $line"
-case "$line" in "| MultiRC | f1a | 0 | $n_opt | $fa | $fb | +$fd | ["*) true ;; *) false ;; esac
+case "$line" in "| MultiRC | f1a | 0 | $n_opt ($n_opt, $n_opt) | $fa | $fb | +$fd | ["*) true ;; *) false ;; esac
 ok $? "F1a of both runs and the difference, on the $n_opt paired options, as Python computes them"
 python3 - "$line" "$lo" "$hi" <<'PY'
 import re, sys
@@ -93,7 +93,7 @@ PY
 ok $? "its 95% interval agrees with Python's bootstrap of F1a within 2 points, and excludes 0"
 grep -q "^| MultiRC | f1a | 0 | .*\*\*significant\*\* |" "$tmp/m.md"; ok $? "and is marked significant"
 grep -q "^| Avg NLU | 0 | 1 of 21 INCOMPLETE | +$fd | \[" "$tmp/m.md"; ok $? "Avg NLU's interval includes MultiRC"
-"$bin" compare 2 2 --db "$mdb" --iters 200 | grep -q "^| MultiRC | f1a | 0 | $n_opt | $fb | $fb | +0.00 | \[+0.00, +0.00\] |  |"
+"$bin" compare 2 2 --db "$mdb" --iters 200 | grep -q "^| MultiRC | f1a | 0 | $n_opt ($n_opt, $n_opt) | $fb | $fb | +0.00 | \[+0.00, +0.00\] |  |"
 ok $? "a MultiRC run against itself: 0 [0, 0]"
 python3 - "$mdb" <<'PY'
 import sqlite3, sys
@@ -101,7 +101,7 @@ db = sqlite3.connect(sys.argv[1])
 db.execute("DELETE FROM scores WHERE metric IN ('_pred', '_gold') AND task_run_id IN (SELECT id FROM task_runs WHERE run_id = 2)")
 db.commit()
 PY
-"$bin" compare 1 2 --db "$mdb" --iters 200 | grep -q "^| MultiRC | f1a | 0 | 0 | .* | no interval (no per-example scores of this metric) |"
+"$bin" compare 1 2 --db "$mdb" --iters 200 | grep -q "^| MultiRC | f1a | 0 | 0 ([0-9]*, 0) | .* | no interval (no per-example scores of this metric) |"
 ok $? "without the stored inputs: the stored values and no interval"
 
 # dense vs MoE: the models table carries inspect's counts
@@ -119,6 +119,38 @@ for m in dense moe; do
     ok $? "$m: total / activated parameters and GFLOPs per token as inspect reports ($want)"
 done
 grep -q "^| 4 | .* | [0-9.e+-]* |$" "$tmp/dm.md"; ok $? "score per GFLOP is printed"
+
+# three runs: the models table's means are over the rows and documents all of them share (run 5: COPA only, 10
+# documents), so equal scores on shared documents give equal means
+"$bin" run --model "$model" --tasks copa --shots 1 --limit 10 --max-length 512 --data-dir "$data" --db "$db" --seed 3 \
+    >/dev/null 2>&1; ok $? "run 5: COPA only, 10 documents"
+"$bin" compare 1 2 5 --db "$db" --iters 200 >"$tmp/three.md" 2>/dev/null; ok $? "compare 1 2 5"
+want=$(python3 - "$db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+q = ("SELECT d.doc_id, s.value FROM scores s JOIN documents d ON d.task_run_id = s.task_run_id AND d.doc_index = "
+     "s.doc_index JOIN task_runs t ON t.id = s.task_run_id WHERE t.run_id = ? AND t.task = 'copa' AND t.n_shots = 1 "
+     "AND s.metric = 'acc'")
+runs = {r: dict(db.execute(q, (r,)).fetchall()) for r in (1, 2, 5)}
+common = set(runs[1]) & set(runs[2]) & set(runs[5])
+print(" ".join("%.2f" % (100 * sum(runs[r][d] for d in common) / len(common)) for r in (1, 2, 5)))
+PY
+)
+got=$(for r in 1 2 5; do grep "^| $r | " "$tmp/three.md" | awk -F'|' '{gsub(/ /, "", $7); print $7}'; done | tr '\n' ' ')
+[ "$got" = "$want " ]; ok $? "each run's mean over the 1 row and 10 documents all three share ($got; want $want)"
+grep -q "mean over the 1 row (task, shots) every run evaluated, each on the documents all 3 runs scored" "$tmp/three.md"
+ok $? "the models table says what its means are over"
+grep -q "^Only in A (not compared): arc_easy 1-shot, boolq 1-shot, winogrande 1-shot.$" "$tmp/three.md"
+ok $? "task runs only one run has are listed"
+
+# a failed task run: no "nan", the reason, and a note on the run
+fopts2="--tasks copa,arc_easy --shots 0 --limit 10 --data-dir $data --db $tmp/fail.db"
+"$bin" run --model "$model" $fopts2 --max-length 6 >/dev/null 2>&1; "$bin" run --model "$model" $fopts2 >/dev/null 2>&1
+"$bin" compare 1 2 --db "$tmp/fail.db" --iters 200 >"$tmp/fail.md" 2>&1; ok $? "compare a failed run with a finished one"
+grep -q "^| COPA | acc | 0 | 0 (0, 10) | – | [0-9.]* | – | no interval (the task run of A is failed: no scores) |" \
+    "$tmp/fail.md" && ! grep -q nan "$tmp/fail.md"
+ok $? "the failed task run's row says so, with no nan ($(grep "^| COPA" "$tmp/fail.md"))"
+grep -q "^Note: run 1 is failed: task runs it has not finished have no scores" "$tmp/fail.md"; ok $? "and the run is noted"
 
 "$bin" compare 1 --db "$db" 2>/dev/null; [ $? = 2 ]; ok $? "one run is a usage error"
 "$bin" compare 1 99 --db "$db" 2>"$tmp/e"; [ $? = 1 ] && grep -q "no run 99" "$tmp/e"; ok $? "an unknown run is named"
