@@ -293,6 +293,142 @@ static int score_doc(const struct task *t, const struct task_doc *d, const struc
     return GE_OK;
 }
 
+/* One set-level metric of a task over a resample of the scored documents' units (stats_aggregate_fn's ctx).
+ * Invariant: the documents of unit u are positions members[start[u] .. start[u + 1]) of idx/pred. */
+struct agg_boot {
+    const struct task *t;
+    const struct task_doc *docs;
+    const size_t *idx, *pred; /* (n) the scored documents and their predicted options, in doc_index order */
+    size_t *members;          /* (n) owned: positions into idx/pred, grouped by unit in first-appearance order */
+    size_t *start;            /* (n_units + 1) owned */
+    size_t n_units;
+    size_t *r_idx, *r_pred, *r_copy; /* owned scratch: one resample (at most n_units * the largest unit entries);
+                                        r_copy: the k-th unit drawn is copy k */
+    const char *metric;       /* the aggregate output bootstrapped */
+};
+
+static int agg_boot_stat(const size_t *sample, size_t n_sample, void *ctx, double *value, struct ge_error *err)
+{
+    struct agg_boot *b = ctx;
+    size_t n = 0;
+    for (size_t k = 0; k < n_sample; k++)
+        for (size_t m = b->start[sample[k]]; m < b->start[sample[k] + 1]; m++) {
+            b->r_idx[n] = b->idx[b->members[m]];
+            b->r_copy[n] = k;
+            b->r_pred[n++] = b->pred[b->members[m]];
+        }
+    struct task_doc_scores out = {0};
+    int rc = b->t->aggregate(b->docs, b->r_idx, b->r_pred, b->r_copy, n, &out, err);
+    for (size_t k = 0; rc == GE_OK && k < out.n; k++)
+        if (strcmp(out.name[k], b->metric) == 0) {
+            *value = out.value[k];
+            return GE_OK;
+        }
+    return rc != GE_OK ? rc : ge_error_set(err, GE_ERR_STATE, "%s: a resample has no %s", b->t->name, b->metric);
+}
+
+struct unit_key {
+    char *key;    /* owned */
+    size_t first; /* position of the unit's first document */
+    size_t pos;   /* this document's position */
+};
+
+static int unit_key_cmp(const void *x, const void *y)
+{
+    const struct unit_key *a = x, *b = y;
+    int c = strcmp(a->key, b->key);
+    return c ? c : (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+static int unit_first_cmp(const void *x, const void *y)
+{
+    const struct unit_key *a = x, *b = y;
+    if (a->first != b->first)
+        return (a->first > b->first) - (a->first < b->first);
+    return (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+/* Fills b->members, b->start and b->n_units: the documents grouped by t->aggregate_unit (one unit per document
+ * without it), units in order of their first document, documents in doc_index order within a unit; *largest gets
+ * the size of the largest unit. */
+static int group_units(const struct task *t, const struct task_doc *docs, const size_t *idx, size_t n,
+                       struct agg_boot *b, size_t *largest, struct ge_error *err)
+{
+    b->members = xcalloc(n ? n : 1, sizeof *b->members);
+    b->start = xcalloc(n + 1, sizeof *b->start);
+    struct unit_key *u = xcalloc(n ? n : 1, sizeof *u);
+    int rc = GE_OK;
+    for (size_t i = 0; i < n && rc == GE_OK; i++) {
+        const char *id = docs[idx[i]].id;
+        size_t cap = strlen(id) + 24;
+        u[i].key = xmalloc(cap);
+        u[i].pos = i;
+        if (t->aggregate_unit)
+            rc = t->aggregate_unit(id, u[i].key, cap, err);
+        else
+            snprintf(u[i].key, cap, "%zu", i);
+    }
+    if (rc == GE_OK) {
+        qsort(u, n, sizeof *u, unit_key_cmp);
+        for (size_t i = 0, j; i < n; i = j) { /* a unit's first position is its smallest */
+            for (j = i; j < n && strcmp(u[j].key, u[i].key) == 0; j++)
+                u[j].first = u[i].pos;
+        }
+        qsort(u, n, sizeof *u, unit_first_cmp);
+        *largest = 0;
+        for (size_t i = 0, j; i < n; i = j) {
+            b->start[b->n_units++] = i;
+            for (j = i; j < n && u[j].first == u[i].first; j++)
+                b->members[j] = u[j].pos;
+            *largest = j - i > *largest ? j - i : *largest;
+        }
+        b->start[b->n_units] = n;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(u[i].key);
+    free(u);
+    return rc;
+}
+
+int evaluate_aggregate_metrics(const struct task *t, const struct task_doc *docs, const size_t *idx,
+                               const size_t *pred, size_t n, struct store_metric *out, size_t cap, size_t *n_out,
+                               struct ge_error *err)
+{
+    *n_out = 0;
+    struct task_doc_scores agg = {0};
+    if (n == 0)
+        return GE_OK;
+    int rc = t->aggregate(docs, idx, pred, NULL, n, &agg, err);
+    struct agg_boot b = {.t = t, .docs = docs, .idx = idx, .pred = pred};
+    size_t largest = 0;
+    if (rc == GE_OK)
+        rc = group_units(t, docs, idx, n, &b, &largest, err);
+    if (rc == GE_OK) {
+        b.r_idx = xcalloc(b.n_units * largest, sizeof(size_t));
+        b.r_pred = xcalloc(b.n_units * largest, sizeof(size_t));
+        b.r_copy = xcalloc(b.n_units * largest, sizeof(size_t));
+    }
+    for (size_t k = 0; rc == GE_OK && k < agg.n && *n_out < cap; k++) {
+        double se = NAN;
+        if (b.n_units >= 2) {
+            struct stats_bootstrap_result br;
+            b.metric = agg.name[k];
+            rc = stats_bootstrap(b.n_units, agg_boot_stat, &b, EVALUATE_AGG_BOOT_ITERS, EVALUATE_AGG_BOOT_SEED, &br,
+                                 err);
+            se = rc == GE_OK ? br.std_error : NAN;
+        }
+        out[(*n_out)++] = (struct store_metric){.metric = agg.name[k], .value = agg.value[k], .std_error = se,
+                                                .stderr_method = isnan(se) ? NULL : "bootstrap-1000",
+                                                .n = (int64_t)n};
+    }
+    free(b.r_idx);
+    free(b.r_pred);
+    free(b.r_copy);
+    free(b.members);
+    free(b.start);
+    return rc;
+}
+
 static int score_all(struct store *st, int64_t task_run_id, const struct evaluate_spec *spec, size_t n_docs,
                      struct evaluate_result *res, struct ge_error *err)
 {
@@ -375,20 +511,18 @@ static int score_all(struct store *st, int64_t task_run_id, const struct evaluat
      * an error; merge combines it with the others. */
     if (rc == GE_OK && n_scored == 0 && n_in_shard > 0)
         rc = ge_error_set(err, GE_ERR_STATE, "%s: no document could be scored (%zu failed)", t->name, res->n_failed);
-    size_t n_metrics = mt.n_metrics;
-    struct task_doc_scores agg = {0};
+    size_t n_metrics = mt.n_metrics, n_agg = 0;
     if (rc == GE_OK && t->aggregate)
-        rc = t->aggregate(spec->eval->docs, mt.scored, mt.pred, n_scored, &agg, err);
-    for (size_t k = 0; rc == GE_OK && k < agg.n && n_metrics < TASK_MAX_METRICS; k++) {
-        metrics[n_metrics++] = (struct store_metric){.metric = agg.name[k], .value = agg.value[k], .std_error = NAN,
-                                                     .stderr_method = NULL, .n = (int64_t)n_scored};
-        if (strcmp(agg.name[k], t->primary_metric) == 0) {
-            snprintf(res->metric, sizeof res->metric, "%s", agg.name[k]);
-            res->value = agg.value[k];
-            res->std_error = NAN;
+        rc = evaluate_aggregate_metrics(t, spec->eval->docs, mt.scored, mt.pred, n_scored, metrics + n_metrics,
+                                        TASK_MAX_METRICS - n_metrics, &n_agg, err);
+    for (size_t k = n_metrics; rc == GE_OK && k < n_metrics + n_agg; k++)
+        if (strcmp(metrics[k].metric, t->primary_metric) == 0) {
+            snprintf(res->metric, sizeof res->metric, "%s", metrics[k].metric);
+            res->value = metrics[k].value;
+            res->std_error = metrics[k].std_error;
             res->n = n_scored;
         }
-    }
+    n_metrics += n_agg;
     if (rc == GE_OK)
         rc = store_put_metrics(st, task_run_id, n_metrics, metrics, err);
     for (size_t m = 0; rc == GE_OK && m < n_metrics; m++) {

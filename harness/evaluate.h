@@ -85,6 +85,20 @@ int evaluate_in_shard(const struct evaluate_spec *spec, size_t k);
  * (GE_ERR_USAGE) when n == 0 or a value is not finite. */
 int evaluate_metric(const char *name, const double *values, size_t n, struct store_metric *out, struct ge_error *err);
 
+/* The set-level metrics of a task with an aggregate (task.h; MultiRC's F1a and EM) over the documents
+ * docs[idx[0..n)] with predicted options pred[0..n) (in doc_index order), each with a bootstrap standard error:
+ * EVALUATE_AGG_BOOT_ITERS resamples with replacement of the task's units (task.h aggregate_unit: MultiRC's
+ * questions, each with all its answer options; else the documents), seed EVALUATE_AGG_BOOT_SEED, method
+ * "bootstrap-1000" (scoring/stats.h). The seed is a constant and units are ordered by their first document in
+ * doc_index order, so the numbers depend only on the scored documents: a merged sharded run gets exactly the
+ * unsharded run's. Fewer than 2 units: no standard error. out (cap entries) gets *n_out metrics whose
+ * names borrow the task's; n == 0 gives none. Used by evaluate_finish and by `merge`. */
+#define EVALUATE_AGG_BOOT_ITERS 1000
+#define EVALUATE_AGG_BOOT_SEED 1234
+int evaluate_aggregate_metrics(const struct task *t, const struct task_doc *docs, const size_t *idx,
+                               const size_t *pred, size_t n, struct store_metric *out, size_t cap, size_t *n_out,
+                               struct ge_error *err);
+
 /* Per-document score rows that are not metrics: the inputs of a task's aggregate (task.h), stored so that
  * `merge` can recompute the aggregate over all shards without the dataset. EVALUATE_AGG_PRED is the predicted
  * option, EVALUATE_AGG_GOLD the gold option; rows whose metric starts with '_' are never averaged. */

@@ -218,7 +218,7 @@ static int agg_stat(const size_t *idx, size_t n, void *ctx, double *value, struc
     for (size_t k = 0; k < n; k++)
         s->scratch[k] = s->pred[idx[k]];
     struct task_doc_scores out = {0};
-    int ret = s->task->aggregate(s->docs, idx, s->scratch, n, &out, err);
+    int ret = s->task->aggregate(s->docs, idx, s->scratch, NULL, n, &out, err);
     for (size_t k = 0; ret == GE_OK && k < out.n; k++)
         if (strcmp(out.name[k], s->metric) == 0) {
             *value = out.value[k];

@@ -586,15 +586,12 @@ static int recompute_aggregate(struct merge *mg, const struct out_task *t, struc
     if (ret == GE_OK && rc != SQLITE_DONE)
         ret = store_fail(mg->out, rc, "merge: reading aggregate inputs", err);
     sqlite3_finalize(s);
-    struct task_doc_scores agg = {0};
-    if (ret == GE_OK && n > 0)
-        ret = task->aggregate(docs, idx, pred, n, &agg, err);
     struct store_metric metrics[TASK_MAX_METRICS];
-    for (size_t k = 0; k < agg.n && k < TASK_MAX_METRICS; k++)
-        metrics[k] = (struct store_metric){.metric = agg.name[k], .value = agg.value[k], .std_error = NAN,
-                                           .stderr_method = NULL, .n = (int64_t)n};
-    if (ret == GE_OK && agg.n > 0)
-        ret = store_put_metrics(mg->out, t->id, agg.n, metrics, err);
+    size_t n_agg = 0;
+    if (ret == GE_OK)
+        ret = evaluate_aggregate_metrics(task, docs, idx, pred, n, metrics, TASK_MAX_METRICS, &n_agg, err);
+    if (ret == GE_OK && n_agg > 0)
+        ret = store_put_metrics(mg->out, t->id, n_agg, metrics, err);
     for (size_t i = 0; i < n; i++)
         free(docs[i].id);
     free(docs);

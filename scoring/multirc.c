@@ -11,6 +11,7 @@
 struct keyed {
     int64_t paragraph_id;
     int64_t question_id;
+    int64_t copy;
     int correct; /* 1 when the option's prediction equals its gold label */
 };
 
@@ -21,6 +22,8 @@ static int cmp_keyed(const void *pa, const void *pb)
         return a->paragraph_id < b->paragraph_id ? -1 : 1;
     if (a->question_id != b->question_id)
         return a->question_id < b->question_id ? -1 : 1;
+    if (a->copy != b->copy)
+        return a->copy < b->copy ? -1 : 1;
     return 0;
 }
 
@@ -52,7 +55,8 @@ int multirc_score(const struct multirc_option *options, size_t n, struct multirc
         goto out;
     }
     for (size_t i = 0; i < n; i++)
-        keys[i] = (struct keyed){options[i].paragraph_id, options[i].question_id, options[i].pred == options[i].gold};
+        keys[i] = (struct keyed){options[i].paragraph_id, options[i].question_id, options[i].copy,
+                                 options[i].pred == options[i].gold};
     qsort(keys, n, sizeof *keys, cmp_keyed);
     size_t n_questions = 0, n_exact = 0;
     for (size_t i = 0; i < n;) {

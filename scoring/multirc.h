@@ -24,9 +24,11 @@
 /* One answer option. Invariant: pred and gold are 0 (false) or 1 (true). */
 struct multirc_option {
     int64_t paragraph_id; /* idx.paragraph of the option */
-    int64_t question_id;  /* idx.question; options with equal (paragraph_id, question_id) form one question */
+    int64_t question_id;  /* idx.question; options with equal (paragraph_id, question_id, copy) form one question */
     int pred;             /* predicted label, 0 or 1 */
     int gold;             /* gold label, 0 or 1 */
+    int64_t copy;         /* 0, or which copy of its question a bootstrap resample drew (copies are distinct
+                             questions); the official script has no such field */
 };
 
 /* Invariant: n_questions <= n_options; tp + fp + fn <= n_options. */
@@ -35,7 +37,7 @@ struct multirc_scores {
     double em;          /* fraction of questions answered entirely correctly, in [0, 1] */
     double acc;         /* fraction of options predicted correctly, in [0, 1] */
     size_t n_options;   /* options scored */
-    size_t n_questions; /* distinct (paragraph_id, question_id) pairs */
+    size_t n_questions; /* distinct (paragraph_id, question_id, copy) triples */
     size_t tp, fp, fn;  /* option counts behind f1a */
 };
 

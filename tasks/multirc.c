@@ -77,8 +77,8 @@ static int multirc_load(const cJSON *record, size_t line_no, struct task_doc *do
 
 /* F1a over all options and per-question EM (scoring/multirc.h), from each option's predicted label: the option
  * document's predicted choice (0 = "no", 1 = "yes") against its gold; ids are "<paragraph>-<question>-<answer>". */
-static int multirc_aggregate(const struct task_doc *docs, const size_t *idx, const size_t *pred, size_t n,
-                             struct task_doc_scores *out, struct ge_error *err)
+static int multirc_aggregate(const struct task_doc *docs, const size_t *idx, const size_t *pred, const size_t *copy,
+                             size_t n, struct task_doc_scores *out, struct ge_error *err)
 {
     struct multirc_option *opts = xcalloc(n ? n : 1, sizeof *opts);
     int rc = GE_OK;
@@ -89,7 +89,8 @@ static int multirc_aggregate(const struct task_doc *docs, const size_t *idx, con
             rc = ge_error_set(err, GE_ERR_FORMAT, "multirc document id \"%s\" is not paragraph-question-answer", d->id);
             break;
         }
-        opts[k] = (struct multirc_option){.paragraph_id = p, .question_id = q, .pred = pred[k] == 1,
+        opts[k] = (struct multirc_option){.paragraph_id = p, .question_id = q,
+                                          .copy = copy ? (int64_t)copy[k] : 0, .pred = pred[k] == 1,
                                           .gold = d->gold[0] == 1};
     }
     struct multirc_scores sc;
@@ -104,6 +105,16 @@ static int multirc_aggregate(const struct task_doc *docs, const size_t *idx, con
     }
     free(opts);
     return rc;
+}
+
+/* The bootstrap unit of F1a and EM: the question, "paragraph-question" of "paragraph-question-answer". */
+static int multirc_aggregate_unit(const char *doc_id, char *key, size_t cap, struct ge_error *err)
+{
+    long long p = 0, q = 0;
+    if (sscanf(doc_id, "%lld-%lld-", &p, &q) != 2)
+        return ge_error_set(err, GE_ERR_FORMAT, "multirc document id \"%s\" is not paragraph-question-answer", doc_id);
+    snprintf(key, cap, "%lld-%lld", p, q);
+    return GE_OK;
 }
 
 #define SUPERGLUE_ORIGIN "SuperGLUE 1.0.3 release, https://super.gluebenchmark.com/tasks (combined.zip)"
@@ -133,4 +144,5 @@ const struct task task_multirc = {
     .load = multirc_load,
     .sources = multirc_sources,
     .aggregate = multirc_aggregate,
+    .aggregate_unit = multirc_aggregate_unit,
 };

@@ -103,11 +103,19 @@ struct task {
                             struct ge_error *err);
     /* Optional, multiple choice: metrics over the whole set that are not means of per-document values (MultiRC's
      * F1a and per-question EM). idx[k] is the document index of the k-th scored document and pred[k] its predicted
-     * option under raw log-likelihood (acc); out gets the metric values (stored without standard errors).
-     * It may read only docs[].id and docs[].gold[0] (the task's documents have exactly one gold option): `merge`
-     * recomputes it over shards from stored rows without the dataset (results/merge.c). */
-    int (*aggregate)(const struct task_doc *docs, const size_t *idx, const size_t *pred, size_t n,
-                     struct task_doc_scores *out, struct ge_error *err);
+     * option under raw log-likelihood (acc); copy (NULL = all 0) says, in a bootstrap resample, which drawn copy of
+     * its unit (aggregate_unit) entry k belongs to: copies of one unit are distinct units (a question drawn twice
+     * counts twice in per-question EM); out gets the metric values (their standard errors are bootstrapped
+     * by harness/evaluate.h's evaluate_aggregate_metrics). It may read only docs[].id and docs[].gold[0] (the
+     * task's documents have exactly one gold option): `merge` recomputes it over shards from stored rows without
+     * the dataset (results/merge.c). */
+    int (*aggregate)(const struct task_doc *docs, const size_t *idx, const size_t *pred, const size_t *copy,
+                     size_t n, struct task_doc_scores *out, struct ge_error *err);
+    /* Optional, with aggregate: the unit the aggregate's bootstrap resamples, as a key derived from a document id
+     * (MultiRC: its question, "paragraph-question", so a resample keeps each question's answer options together
+     * and per-question EM stays defined); documents with equal keys are drawn together. NULL = each document.
+     * Writes the key into key (cap bytes, cap >= the id's length + 1 suffices); GE_ERR_FORMAT for a malformed id. */
+    int (*aggregate_unit)(const char *doc_id, char *key, size_t cap, struct ge_error *err);
     /* Optional (NULL = one document per record, through load): renders one record into several documents, e.g.
      * CoQA's one per dialogue turn. A task sets exactly one of load and load_multi. On success *docs is a new
      * array of *n_docs >= 1 loaded documents, owned by the caller (task_doc_release each, then free the array);

@@ -111,7 +111,7 @@ static void test_errors_and_counts(void)
 {
     struct ge_error err = {0};
     struct multirc_scores s;
-    struct multirc_option opts[3] = {{1, 7, 1, 1}, {1, 7, 2, 0}, {1, 8, 0, 0}};
+    struct multirc_option opts[3] = {{1, 7, 1, 1, 0}, {1, 7, 2, 0, 0}, {1, 8, 0, 0, 0}};
     tap_is_int(multirc_score(opts, 3, &s, &err), GE_ERR_FORMAT, "multirc: label 2 refused");
     tap_ok(strstr(err.msg, "option 1") && strstr(err.msg, "question 7"), "multirc: the error names the option (%s)",
            err.msg);

@@ -113,6 +113,9 @@ grep -q "multirc .*(no documents in this shard)" "$tmp/p5.out"; ok $? "the empty
 q_m="SELECT t.task, m.metric, printf('%.17g', m.value), printf('%.17g', m.std_error), m.n FROM metrics m JOIN task_runs t ON t.id = m.task_run_id ORDER BY 1, 2"
 sqlite3 "$tmp/a.db" "$q_m" >"$tmp/a"; sqlite3 "$tmp/am.db" "$q_m" >"$tmp/b"
 grep -q "^multirc|f1a|" "$tmp/a" && cmp -s "$tmp/a" "$tmp/b"; ok $? "merged metrics incl. MultiRC f1a and em equal the unsharded run's"
+[ "$(sqlite3 "$tmp/am.db" "SELECT count(*) FROM metrics WHERE metric IN ('f1a', 'em') AND std_error IS NOT NULL AND
+    stderr_method = 'bootstrap-1000'")" = 2 ]
+ok $? "with their bootstrap standard errors (over MultiRC's questions), recomputed by merge"
 
 echo "1..$n"
 [ $fails -eq 0 ]

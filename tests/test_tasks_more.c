@@ -316,7 +316,7 @@ static void test_multirc_aggregate(void)
     }
     struct task_doc_scores out = {0};
     struct ge_error err;
-    int rc = task_multirc.aggregate(docs, idx, pred, 3, &out, &err);
+    int rc = task_multirc.aggregate(docs, idx, pred, NULL, 3, &out, &err);
     tap_ok(rc == GE_OK && out.n == 2 && strcmp(out.name[0], "f1a") == 0 && strcmp(out.name[1], "em") == 0,
            "multirc aggregate: f1a and em");
     tap_is_double(out.value[0], 2.0 / 3.0, 1e-12, "multirc aggregate: F1a over options");
