@@ -230,10 +230,15 @@ static int metric_slot(struct metric_table *mt, const char *name)
     return (int)mt->n_metrics++;
 }
 
+/* The choice text lm-eval measures: without the target delimiter (scoring/choice.h). */
+static const char *choice_text(const char *s)
+{
+    return s[0] == ' ' ? s + 1 : s;
+}
+
 static size_t choice_chars(const char *s)
 {
-    if (s[0] == ' ')
-        s++; /* lm-eval measures the choice without the target delimiter */
+    s = choice_text(s);
     return utf8_count_chars(s, strlen(s));
 }
 
@@ -261,7 +266,7 @@ static int score_doc(const struct task *t, const struct task_doc *d, const struc
         cv[c] = (struct choice_value){.logprob = r->logprob,
                                       .uncond_logprob = d->uncond_context ? resp->items[d->n_choices + c].logprob : NAN,
                                       .n_tokens = (size_t)r->n_tokens, .n_chars = choice_chars(d->choices[c]),
-                                      .n_bytes = strlen(d->choices[c])};
+                                      .n_bytes = strlen(choice_text(d->choices[c]))};
     }
     struct choice_doc doc = {.choices = cv, .n_choices = d->n_choices, .gold = d->gold, .n_gold = d->n_gold};
     int prc = choice_predict(&doc, CHOICE_VARIANT_ACC, pred, err);

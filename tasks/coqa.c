@@ -13,8 +13,8 @@
  *             case-insensitive duplicates, which changes the leave-one-out average).
  *   stop      "\n" (answers are one line; lm-eval stops at "\nQ:" and then keeps the first line).
  *   metric    f1 (primary, as GPT-3 and GLaM report) and em from coqa_score_turn (leave-one-out over the golds).
- *   caveat    for few-shot sampling, the other turns of the same story are not the evaluated document and may be
- *             drawn as examples; they reveal the evaluated turn's answer only when drawn from a later turn. */
+ *   few-shot  examples never come from the evaluated turn's story (task_doc.group = the story id, which
+ *             fewshot_choose excludes): a later turn of the same story would reveal the evaluated turn's answer. */
 #include "config.h"
 
 #include <stdio.h>
