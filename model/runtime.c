@@ -565,7 +565,11 @@ static int generate_one(struct runtime *rt, const struct gen_request *req, size_
         if (next == eos)
             break;
         size_t before = text.len;
-        rc = tokenizer_token_piece(rt->tok, next, &text, err);
+        /* A control token (BOS, an unknown token) adds no text, as Hugging Face decodes with
+         * skip_special_tokens and OpenAI-compatible servers answer by default: a model that starts a new
+         * sequence mid-answer must not put "<s>" into the text that is scored. */
+        if (!tokenizer_is_special(rt->tok, next))
+            rc = tokenizer_token_piece(rt->tok, next, &text, err);
         if (rc)
             goto out;
         n_gen++;

@@ -124,6 +124,25 @@ static void test_gguf_runtime(void)
     free(cut);
     free(story);
 
+    /* Control tokens add no text (as skip_special_tokens): stories260K starts a new story, BOS first, within 256
+     * tokens of GSM8K's first question (a 512-token window, as the .bin has); "<s>" must not reach the text. */
+    struct model wide;
+    if (open_rt(&wide, TRANSFORMER_PATH_FAST, 512) == GE_OK) {
+        struct gen_request req = {
+            .context = "Question: Janet\u2019s ducks lay 16 eggs per day. She eats three for breakfast every morning "
+                       "and bakes muffins for her friends every day with four. She sells the remainder at the "
+                       "farmers' market daily for $2 per fresh duck egg. How much in dollars does she make every "
+                       "day at the farmers' market?\nAnswer:",
+            .max_tokens = 256, .beam_width = 1, .length_penalty = 1.0};
+        struct gen_result res = {0};
+        int rc = wide.ops->generate(wide.self, &req, 1, &res, &err);
+        tap_ok(rc == GE_OK && res.text && strstr(res.text, "<s>") == NULL && res.n_tokens == 256,
+               "a BOS generated mid-answer adds no \"<s>\" and generation goes on (%lld tokens)",
+               (long long)res.n_tokens);
+        model_gen_result_release(&res);
+        wide.ops->free(wide.self);
+    }
+
     struct ll_result r1, r2;
     double lily = ll(&m, "Once upon a time, there was a little girl named", " Lily", &r1);
     double bob = ll(&m, "Once upon a time, there was a little girl named", " Bob", &r2);
