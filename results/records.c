@@ -214,24 +214,6 @@ int store_set_run_status(struct store *st, int64_t run_id, enum store_run_status
                       status == STORE_RUN_RUNNING, at, err);
 }
 
-int store_count_unfinished_task_runs(struct store *st, int64_t run_id, int64_t *n, struct ge_error *err)
-{
-    sqlite3_stmt *q = NULL;
-    *n = 0;
-    int rc = sqlite3_prepare_v2(st->db, "SELECT count(*) FROM task_runs WHERE run_id = ?1 AND status != 'finished'",
-                                -1, &q, NULL);
-    if (rc != SQLITE_OK)
-        return store_fail(st, rc, "counting task runs", err);
-    sqlite3_bind_int64(q, 1, run_id);
-    rc = sqlite3_step(q);
-    int ret = GE_OK;
-    if (rc == SQLITE_ROW)
-        *n = sqlite3_column_int64(q, 0);
-    else
-        ret = store_fail(st, rc, "counting task runs", err);
-    sqlite3_finalize(q);
-    return ret;
-}
 
 static int count_rows(struct store *st, const char *sql, int64_t run_id, int64_t *n, struct ge_error *err)
 {
@@ -246,9 +228,15 @@ static int count_rows(struct store *st, const char *sql, int64_t run_id, int64_t
     if (rc == SQLITE_ROW)
         *n = sqlite3_column_int64(q, 0);
     else
-        ret = store_fail(st, rc, "counting a run's rows", err);
+        ret = store_fail(st, rc, "counting a run's task runs, documents, requests or responses", err);
     sqlite3_finalize(q);
     return ret;
+}
+
+int store_count_unfinished_task_runs(struct store *st, int64_t run_id, int64_t *n, struct ge_error *err)
+{
+    return count_rows(st, "SELECT count(*) FROM task_runs WHERE run_id = ?1 AND status != 'finished'", run_id, n,
+                      err);
 }
 
 int store_run_rows(struct store *st, int64_t run_id, struct store_run_rows *out, struct ge_error *err)
