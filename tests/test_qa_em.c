@@ -67,25 +67,32 @@ static void run_small(const cJSON *exp, const char *key, const char *dataset, co
     strbuf_release(&out);
 }
 
+/* Scores dataset_text against preds_text (written to temporary files) into out; -1 when the files cannot be
+ * written. */
+static int score_texts(const char *metric, const char *dataset_text, const char *preds_text, const char *answer_field,
+                       const char *id_field, struct strbuf *out, struct ge_error *err)
+{
+    char dpath[512], ppath[512];
+    if (qa_test_write_temp(dpath, sizeof dpath, dataset_text) || qa_test_write_temp(ppath, sizeof ppath, preds_text))
+        return -1;
+    int rc = qa_score_files(metric, dpath, ppath, answer_field, id_field, out, err);
+    remove(dpath);
+    remove(ppath);
+    return rc;
+}
+
 static void expect_error(const char *metric, const char *dataset_text, const char *preds_text,
                          const char *answer_field, const char *id_field, int code, const char *needle,
                          const char *name)
 {
-    char dpath[512], ppath[512];
     struct strbuf out;
-    struct ge_error err;
-    if (qa_test_write_temp(dpath, sizeof dpath, dataset_text) || qa_test_write_temp(ppath, sizeof ppath, preds_text)) {
-        tap_ok(0, "qa error: %s: cannot write temporary files", name);
-        return;
-    }
+    struct ge_error err = {0};
     strbuf_init(&out, 0);
-    int rc = qa_score_files(metric, dpath, ppath, answer_field, id_field, &out, &err);
+    int rc = score_texts(metric, dataset_text, preds_text, answer_field, id_field, &out, &err);
     tap_is_int(rc, code, "qa error: %s: code", name);
     tap_ok(rc != GE_OK && strstr(err.msg, needle) != NULL, "qa error: %s: message has \"%s\" (%s)", name, needle,
            rc ? err.msg : "no error");
     strbuf_release(&out);
-    remove(dpath);
-    remove(ppath);
 }
 
 static void test_errors(void)
@@ -132,22 +139,15 @@ static void test_errors(void)
 /* Scores dataset_text against preds_text and checks the report is want (exactly). */
 static void expect_report(const char *dataset_text, const char *preds_text, const char *want_json, const char *name)
 {
-    char dpath[512], ppath[512];
     struct strbuf out;
-    struct ge_error err;
-    if (qa_test_write_temp(dpath, sizeof dpath, dataset_text) || qa_test_write_temp(ppath, sizeof ppath, preds_text)) {
-        tap_ok(0, "%s: cannot write temporary files", name);
-        return;
-    }
+    struct ge_error err = {0};
     strbuf_init(&out, 0);
-    int rc = qa_score_files("em", dpath, ppath, NULL, NULL, &out, &err);
+    int rc = score_texts("em", dataset_text, preds_text, NULL, NULL, &out, &err);
     cJSON *want = cJSON_Parse(want_json);
     if (tap_is_int(rc, GE_OK, "%s: scores (%s)", name, rc ? err.msg : ""))
         qa_test_check_report(strbuf_str(&out), want, 0.0, name);
     cJSON_Delete(want);
     strbuf_release(&out);
-    remove(dpath);
-    remove(ppath);
 }
 
 /* Without --id-field each record's id is decided by itself, as the task loaders decide it (the id `run` stores):
