@@ -228,25 +228,48 @@ static int setting_order(const void *a, const void *b)
     return x->k - y->k;
 }
 
-static void cell_set(struct report_cell *cell, double value, double se, int64_t n, int k, const char *split,
-                     int partial, int64_t n_truncated)
+/* Sets value, K, split and partial; every document count starts unknown (REPORT_UNKNOWN), as for a paper's cell. */
+static void cell_set(struct report_cell *cell, double value, double se, int k, const char *split, int partial)
 {
-    cell->n_truncated = n_truncated;
+    memset(cell, 0, sizeof *cell);
     cell->present = 1;
     cell->value = value;
     cell->std_error = se;
-    cell->n = n;
+    cell->n = cell->n_truncated = cell->n_fewer_shots = cell->n_failed = REPORT_UNKNOWN;
+    cell->n_documents = cell->n_split = REPORT_UNKNOWN;
     cell->n_shots = k;
     snprintf(cell->split, sizeof cell->split, "%s", split ? split : "");
     cell->partial = partial;
 }
 
+/* One row per (task run, metric). The per-task-run counts are computed once (MATERIALIZED), not once per metric.
+ * A scored document is one with per-example score rows: score_all (harness/evaluate.c) stores them for every
+ * document it scores and for no failed one, so "has a scores row" is the set the metric's n counts (a set-level
+ * metric such as MultiRC's F1a has no row of its own, but its documents have their acc and _pred/_gold rows).
+ * The cut and fewer-shots counts are over scored documents only: a failed document changed no score, and
+ * counting it let "(N cut)" exceed n. A document used fewer examples than K when none of its requests carries K
+ * few-shot ids (ARC's and OpenBookQA's unconditional requests carry none by design, so the test is on the
+ * request with the most). */
 static const char SQL_RUN_CELLS[] =
-    "SELECT t.task, t.n_shots, t.split, t.status, json_extract(t.metric_variants, '$.shard') IS NOT NULL, "
-    "m.metric, m.value, m.std_error, m.n, "
-    "(SELECT count(DISTINCT q.doc_index) FROM requests q JOIN responses s ON s.request_id = q.id "
-    "WHERE q.task_run_id = t.id AND s.truncated = 1) "
-    "FROM task_runs t JOIN metrics m ON m.task_run_id = t.id WHERE t.run_id = ?1 ORDER BY t.id, m.metric";
+    "WITH tr AS MATERIALIZED (SELECT t.id, t.task, t.n_shots, t.split, t.status, "
+    "json_extract(t.metric_variants, '$.shard') IS NOT NULL AS sharded, "
+    "json_extract(t.metric_variants, '$.limit') AS lim, "
+    "(SELECT count(*) FROM documents d WHERE d.task_run_id = t.id) AS n_docs, "
+    "(SELECT count(*) FROM documents d WHERE d.task_run_id = t.id "
+    " AND EXISTS (SELECT 1 FROM scores sc WHERE sc.task_run_id = t.id AND sc.doc_index = d.doc_index) "
+    " AND EXISTS (SELECT 1 FROM requests q JOIN responses s ON s.request_id = q.id "
+    "  WHERE q.task_run_id = t.id AND q.doc_index = d.doc_index AND s.truncated = 1)) AS n_cut, "
+    "(SELECT count(*) FROM documents d WHERE d.task_run_id = t.id AND t.n_shots > 0 "
+    " AND EXISTS (SELECT 1 FROM scores sc WHERE sc.task_run_id = t.id AND sc.doc_index = d.doc_index) "
+    " AND NOT EXISTS (SELECT 1 FROM requests q WHERE q.task_run_id = t.id AND q.doc_index = d.doc_index "
+    "  AND json_array_length(q.fewshot_ids) >= t.n_shots)) AS n_fewer, "
+    "(SELECT count(*) FROM documents d WHERE d.task_run_id = t.id "
+    " AND EXISTS (SELECT 1 FROM requests q JOIN responses s ON s.request_id = q.id "
+    "  WHERE q.task_run_id = t.id AND q.doc_index = d.doc_index AND s.error IS NOT NULL)) AS n_failed "
+    "FROM task_runs t WHERE t.run_id = ?1) "
+    "SELECT t.task, t.n_shots, t.split, t.status, t.sharded, m.metric, m.value, m.std_error, m.n, "
+    "t.n_cut, t.n_fewer, t.n_failed, t.n_docs, t.lim "
+    "FROM tr t JOIN metrics m ON m.task_run_id = t.id ORDER BY t.id, m.metric";
 
 /* Columns of a run evaluated by glam-eval: one per shot setting found. */
 static int load_run_cells(struct store *st, struct report *r, size_t first, const struct run_meta *m,
@@ -281,9 +304,20 @@ static int load_run_cells(struct store *st, struct report *r, size_t first, cons
         for (size_t s = 0; s < n_settings && ret == GE_OK; s++) {
             struct report_column *c = NULL;
             ret = column_get(r, first, m, settings[s], k, &c, err);
-            if (ret == GE_OK)
-                cell_set(&c->cells[row], sqlite3_column_double(q, 6), se, sqlite3_column_int64(q, 8), k,
-                         (const char *)sqlite3_column_text(q, 2), partial, sqlite3_column_int64(q, 9));
+            if (ret != GE_OK)
+                break;
+            struct report_cell *cell = &c->cells[row];
+            cell_set(cell, sqlite3_column_double(q, 6), se, k, (const char *)sqlite3_column_text(q, 2), partial);
+            cell->n = sqlite3_column_int64(q, 8);
+            cell->n_truncated = sqlite3_column_int64(q, 9);
+            cell->n_fewer_shots = sqlite3_column_int64(q, 10);
+            cell->n_failed = sqlite3_column_int64(q, 11);
+            cell->n_documents = sqlite3_column_int64(q, 12);
+            /* The split's size is not stored; the documents are the whole split when no --limit was set (0) or
+               the split ran out before it, and no shard took a part. */
+            int64_t limit = sqlite3_column_int64(q, 13);
+            if (!sqlite3_column_int(q, 4) && (limit <= 0 || cell->n_documents < limit))
+                cell->n_split = cell->n_documents;
         }
     }
     if (ret == GE_OK && rc != SQLITE_DONE)
@@ -337,8 +371,8 @@ static int load_published_cells(struct store *st, struct report *r, size_t first
             *(strcmp(task, "avg_nlg") == 0 ? &c->published_nlg
               : strcmp(task, "avg_nlu") == 0 ? &c->published_nlu : &c->published_all) = v;
         else
-            cell_set(&c->cells[row], v, NAN, REPORT_UNKNOWN, sqlite3_column_int(q, 3),
-                     (const char *)sqlite3_column_text(q, 4), 0, REPORT_UNKNOWN); /* a paper states no counts */
+            cell_set(&c->cells[row], v, NAN, sqlite3_column_int(q, 3), (const char *)sqlite3_column_text(q, 4),
+                     0); /* a paper states no counts: they stay REPORT_UNKNOWN */
     }
     if (ret == GE_OK && rc != SQLITE_DONE)
         ret = store_fail(st, rc, "reading published scores", err);

@@ -101,8 +101,16 @@ struct report_cell {
     int n_shots;      /* the cell's K */
     char split[32];   /* evaluated split */
     int partial;      /* the task run is not finished, or covers one shard only */
-    int64_t n_truncated; /* documents with a prompt cut to the model's window (responses.truncated = 1);
-                            REPORT_UNKNOWN for a published cell */
+    /* Document counts of the cell's task run, each REPORT_UNKNOWN for a published cell (a paper states none).
+     * n_truncated and n_fewer_shots count scored documents only (those with per-example scores, n of them), so
+     * neither can exceed n: a document that failed changed no score, whatever its prompt was. */
+    int64_t n_truncated;   /* scored documents with a prompt cut to the model's window (responses.truncated = 1) */
+    int64_t n_fewer_shots; /* scored documents whose prompt holds fewer than n_shots examples (requests.fewshot_ids):
+                              examples dropped to fit the window, so the score is not a K-shot one for them */
+    int64_t n_failed;      /* documents the model could not answer (a response with an error): not in n */
+    int64_t n_documents;   /* documents the task run evaluated (its --limit and shard), scored or not */
+    int64_t n_split;       /* documents of the whole split when the database shows it (no --limit cut the split
+                              short and no shard), else REPORT_UNKNOWN */
 };
 
 /* One column: a run at one shot setting. Strings owned by the column (report_release frees them). */

@@ -24,7 +24,7 @@
 #include "results/report.h"
 #include "tasks/registry.h"
 
-#define CELL_CAP 96
+#define CELL_CAP 160 /* "100.00 ± 100.00 (k=64)" and four marks with 20-digit counts */
 
 /* "stories260K.gguf (run 3)" (a run's model is stored by path and titled by its last component; CSV and JSON keep
  * the whole name) or "GPT-3 175B [gpt3-175b]". */
@@ -65,6 +65,12 @@ static void cell_text(const struct report_column *col, const struct report_cell 
         n = (size_t)snprintf(buf, cap, "%.2f ± %.2f", 100.0 * c->value, 100.0 * c->std_error);
     if (n < cap && (col->setting == REPORT_FEW))
         n += (size_t)snprintf(buf + n, cap - n, " (k=%d)", c->n_shots);
+    /* Each mark counts documents, so every format says the same ("cell_text" is the md, tex and html cell; csv
+       and json carry the counts as n_failed, n_fewer_shots and n_truncated). */
+    if (n < cap && c->n_failed > 0) /* the score is over the n others only */
+        n += (size_t)snprintf(buf + n, cap - n, " (%lld failed)", (long long)c->n_failed);
+    if (n < cap && c->n_fewer_shots > 0) /* examples dropped to fit the window: not a K-shot score for these */
+        n += (size_t)snprintf(buf + n, cap - n, " (%lld with fewer shots)", (long long)c->n_fewer_shots);
     if (n < cap && c->n_truncated > 0) /* prompts cut to the window: not the whole benchmark's prompts */
         n += (size_t)snprintf(buf + n, cap - n, " (%lld cut)", (long long)c->n_truncated);
     if (n < cap && c->partial)
@@ -274,7 +280,7 @@ static void csv_count(FILE *f, int64_t v)
 static void write_csv(const struct report *r, FILE *f)
 {
     fputs("column,run_id,published,model,setting,k,row,task,metric,split,value,std_error,n,partial,"
-          "n_present,n_expected,published_value,differs,n_truncated\n", f);
+          "n_present,n_expected,published_value,differs,n_truncated,n_fewer_shots,n_failed\n", f);
     size_t n = report_n_rows();
     for (size_t c = 0; c < r->n_columns; c++) {
         const struct report_column *col = &r->columns[c];
@@ -300,6 +306,10 @@ static void write_csv(const struct report *r, FILE *f)
             csv_count(f, cell->n);
             fprintf(f, ",%d,,,,,", cell->partial);
             csv_count(f, cell->n_truncated);
+            fputc(',', f);
+            csv_count(f, cell->n_fewer_shots);
+            fputc(',', f);
+            csv_count(f, cell->n_failed);
             fputc('\n', f);
         }
         for (int g = 0; g < N_AVGS; g++) {
@@ -312,7 +322,7 @@ static void write_csv(const struct report *r, FILE *f)
             csv_num(f, a->value);
             fprintf(f, ",,,%d,%zu,%zu,", a->n_partial > 0, a->n_present, a->n_expected);
             csv_num(f, p);
-            fprintf(f, ",%d,\n", avg_differs(a, p));
+            fprintf(f, ",%d,,,\n", avg_differs(a, p));
         }
     }
 }
@@ -488,6 +498,9 @@ static cJSON *build_json(const struct report *r)
             cJSON_AddItemToObject(jcell, "n", count_or_null(cell->n));
             cJSON_AddBoolToObject(jcell, "partial", cell->partial);
             cJSON_AddItemToObject(jcell, "n_truncated", count_or_null(cell->n_truncated));
+            cJSON_AddItemToObject(jcell, "n_fewer_shots", count_or_null(cell->n_fewer_shots));
+            cJSON_AddItemToObject(jcell, "n_failed", count_or_null(cell->n_failed));
+            cJSON_AddItemToObject(jcell, "n_documents", count_or_null(cell->n_documents));
             cJSON_AddItemToArray(cells, jcell);
             /* lm-eval's layout: results[task]["<metric>,none"], n-shot, configs, versions */
             char tkey[200], mkey[64];

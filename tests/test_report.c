@@ -159,11 +159,13 @@ static void check_formats(const struct report *r)
            "md: the flagged few-shot average is bold and marked");
     char *csv = write_to_string(r, REPORT_CSV);
     tap_ok(csv && strstr(csv, "gpt3-175b:zero-shot,") && strstr(csv, ",0.64300000000000002,") &&
-               strstr(csv, "avg_all,avg,,0.6555333333333333,,,0,30,30,0.65200000000000002,1,\n"),
+               strstr(csv, "avg_all,avg,,0.6555333333333333,,,0,30,30,0.65200000000000002,1,,,\n"),
            "csv: stored fractions unrounded; the few-shot average row has differs = 1");
-    /* TriviaQA zero-shot: value, no standard error, n unknown (empty, not 0), partial 0, n_truncated unknown */
-    tap_ok(csv && strstr(csv, ",TriviaQA,triviaqa,em,dev,0.64300000000000002,,,0,,,,,\n"),
-           "csv: a published cell leaves n and n_truncated empty: the paper does not state them");
+    /* TriviaQA zero-shot: value, no standard error, n unknown (empty, not 0), partial 0, n_truncated, n_fewer_shots
+     * and n_failed unknown */
+    tap_ok(csv && strstr(csv, ",TriviaQA,triviaqa,em,dev,0.64300000000000002,,,0,,,,,,,\n"),
+           "csv: a published cell leaves n, n_truncated, n_fewer_shots and n_failed empty: the paper does not state "
+           "them");
     char *tex = write_to_string(r, REPORT_TEX);
     tap_ok(tex && strstr(tex, "\\begin{tabular}") && strstr(tex, "SQuADv2 (EM) & em & dev") &&
                strstr(tex, "$\\neq$") && !strstr(tex, "_shot"),
@@ -187,8 +189,10 @@ static void check_formats(const struct report *r)
     cJSON *cell0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(col0, "cells"), 0);
     tap_ok(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(col0, "published")) &&
                cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cell0, "n")) &&
-               cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cell0, "n_truncated")),
-           "json: a published cell's n and n_truncated are null, not 0");
+               cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cell0, "n_truncated")) &&
+               cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cell0, "n_fewer_shots")) &&
+               cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cell0, "n_failed")),
+           "json: a published cell's n, n_truncated, n_fewer_shots and n_failed are null, not 0");
     cJSON_Delete(root);
     char *html = write_to_string(r, REPORT_HTML);
     tap_ok(html && strstr(html, "<!DOCTYPE html>") && strstr(html, "<svg") && strstr(html, "</html>") &&

@@ -75,6 +75,45 @@ want=$(grep "^Avg NLU (0-shot)" "$tmp/run1.out" | awk '{printf "%.2f", 100 * $4}
 grep "^| \*\*Avg NLU\*\* |" "$tmp/report.md" | grep -q "| $want INCOMPLETE"
 ok $? "report's Avg NLU equals run's ($want)"
 
+# The cell marks count scored documents only, and say when documents failed or used fewer examples than K.
+# ARC-e with a 6-token window: 9 of 10 documents cannot be answered (their continuation does not fit), 1 is scored
+# with a cut prompt; the failed ones had cut prompts too, which must not count ("(5 cut)" over n = 1 before).
+"$bin" run --model "$model" --tasks arc_easy --shots 0 --limit 10 --seed 1 --max-length 6 --db "$tmp/cut.db" \
+    --data-dir "$data" >/dev/null 2>&1
+"$bin" report --db "$tmp/cut.db" --out "$tmp/cut.md" 2>/dev/null
+"$bin" report --db "$tmp/cut.db" --format csv --out "$tmp/cut.csv" 2>/dev/null
+"$bin" report --db "$tmp/cut.db" --format json --out "$tmp/cut.json" 2>/dev/null
+want_cut=$(sqlite3 "$tmp/cut.db" "SELECT count(DISTINCT q.doc_index) FROM requests q JOIN responses s ON s.request_id = q.id
+    WHERE s.truncated = 1 AND EXISTS (SELECT 1 FROM scores c WHERE c.task_run_id = q.task_run_id AND c.doc_index = q.doc_index)")
+want_failed=$(sqlite3 "$tmp/cut.db" "SELECT count(DISTINCT q.doc_index) FROM requests q JOIN responses s ON s.request_id = q.id
+    WHERE s.error IS NOT NULL")
+python3 - "$tmp/cut.csv" "$tmp/cut.json" "$want_cut" "$want_failed" <<'PY'
+import csv, json, sys
+want_cut, want_failed = int(sys.argv[3]), int(sys.argv[4])
+row = [r for r in csv.DictReader(open(sys.argv[1])) if r["task"] == "arc_easy"][0]
+assert int(row["n"]) + want_failed == 10 and want_failed > 0, row
+assert int(row["n_truncated"]) == want_cut <= int(row["n"]), row
+assert int(row["n_failed"]) == want_failed, row
+cell = json.load(open(sys.argv[2]))["glam_eval"]["columns"][0]["cells"][0]
+assert (cell["n_truncated"], cell["n_failed"], cell["n_documents"]) == (want_cut, want_failed, 10), cell
+PY
+ok $? "cut counts scored documents only ($want_cut of n, not every document with a cut prompt); csv and json carry n_failed ($want_failed)"
+grep "^| ARC-e |" "$tmp/cut.md" | grep -q "| 0.00 ($want_failed failed) ($want_cut cut) |"
+ok $? "md: a cell over 1 of 10 documents says how many failed"
+# WiC one-shot on stories260K's own 128-token window: no example fits, every prompt drops its one shot
+"$bin" run --model "$model" --tasks wic --shots 0,1 --limit 5 --seed 1 --db "$tmp/shots.db" --data-dir "$data" \
+    >/dev/null 2>"$tmp/shots.err"
+dropped=$(sed -n 's/.*wic 1-shot:.* \([0-9]*\) prompts dropped shots.*/\1/p' "$tmp/shots.err")
+"$bin" report --db "$tmp/shots.db" --out "$tmp/shots.md" 2>/dev/null
+"$bin" report --db "$tmp/shots.db" --format csv --out "$tmp/shots.csv" 2>/dev/null
+"$bin" report --db "$tmp/shots.db" --format html --out "$tmp/shots.html" 2>/dev/null
+"$bin" report --db "$tmp/shots.db" --format tex --out "$tmp/shots.tex" 2>/dev/null
+[ "$dropped" = 5 ] && grep "^| WiC |" "$tmp/shots.md" | grep -q "| [0-9.]* ± [0-9.]* (5 with fewer shots)[^|]* |$" &&
+    ! grep "^| WiC |" "$tmp/shots.md" | cut -d'|' -f5 | grep -q "fewer shots" &&
+    [ "$(awk -F, '$7 == "WiC" {print $1 ":" $20}' "$tmp/shots.csv" | paste -sd' ' -)" = "run1:zero-shot:0 run1:one-shot:5" ] &&
+    grep -q "(5 with fewer shots)" "$tmp/shots.html" && grep -q "(5 with fewer shots)" "$tmp/shots.tex"
+ok $? "a one-shot cell whose $dropped prompts dropped their example is marked in md, tex and html; csv n_fewer_shots"
+
 if [ -x /usr/bin/chromium ]; then
     timeout 120 /usr/bin/chromium --headless --no-sandbox --disable-gpu --screenshot="$tmp/report.png" \
         --window-size=1400,1600 "file://$tmp/report.html" >"$tmp/chromium.log" 2>&1
