@@ -69,8 +69,10 @@ int cn_audit_resolve(struct store *st, int64_t *index_id, char *name, size_t cap
 int cn_audit_table(struct store *st, int64_t index_id, struct cn_table_row **rows, size_t *n_rows,
                    struct ge_error *err);
 
-/* Scores of one task run split by contamination. Means of the task's primary metric over the per-example scores
- * (the `scores` table); a document is matched to the audit by (task, split, doc_id, content_hash). */
+/* Scores of one task run split by contamination (contamination/clean.c). Means of the task's primary metric over
+ * the per-example scores (the `scores` table); a set-level primary metric (task.h aggregate: MultiRC's F1a) is
+ * recomputed on each subset from the per-document aggregate inputs, and counts those documents (answer options).
+ * A document is matched to the audit by (task, split, doc_id, content_hash). */
 struct cn_clean_row {
     int64_t task_run_id;
     char task[64];
@@ -78,7 +80,9 @@ struct cn_clean_row {
     char split[64];
     char metric[64];          /* the task's primary metric */
     size_t n_all, n_clean, n_dirty;
-    size_t n_unchecked;       /* scored documents the audit has no verdict for (a different dataset version) */
+    size_t n_unchecked;       /* scored documents the audit has no verdict for */
+    size_t n_changed;         /* of n_unchecked: the audit holds their doc_id with other content (other data) */
+    int indexed;              /* the audit has examples of this task and split (0: every document is unchecked) */
     double all, clean, dirty; /* means; NAN when the subset is empty */
     double rel_diff;          /* (clean - all) / |all|, GPT-3's "relative difference"; NAN when undefined */
 };
@@ -90,7 +94,9 @@ int contamination_clean_scores(struct store *st, int64_t run_id, int64_t index_i
 
 /* Prints run_id's all/clean/dirty table under audit index_id (named name) to out, in percent, as GPT-3's
  * Appendix C reports it, as aligned text or (markdown = 1) a Markdown table; scored documents without a verdict
- * are counted (unchkd) and warned about on warn. */
+ * are counted (unchkd). On warn (may be NULL): a warning per task the audit indexed that has such documents (saying
+ * whether it indexed other content under their ids or lacks them), and one note naming the tasks it does not
+ * cover at all. */
 int cn_print_clean_table(FILE *out, FILE *warn, int markdown, struct store *st, int64_t run_id, int64_t index_id,
                          const char *name, struct ge_error *err);
 

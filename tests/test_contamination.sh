@@ -280,5 +280,55 @@ else
     for t in 1 2 3 4 5 6 7 8; do skip "../shared/models/stories260K is absent"; done
 fi
 
+# A set-level primary metric (MultiRC's F1a over answer options) is recomputed on the clean and dirty subsets, and
+# its counts are the scored documents; tasks the audit does not cover are named once, not warned about one by one;
+# a covered task indexed from other data (or fewer documents) is warned about, saying which.
+if [ -f "$model" ] && [ -f "$shared/data/multirc/validation.jsonl" ]; then
+    mkdir -p md/multirc md2/multirc
+    head -n 30 "$shared/data/multirc/validation.jsonl" >md/multirc/validation.jsonl
+    "$bin" run --model "$model" --tasks multirc,boolq --shots 0 --limit 30 --data-dir "$shared/data" --db m.db \
+        >mrun.out 2>mrun.err
+    ok $? "a run of MultiRC (30 answer options) and BoolQ"
+    ce index --tasks multirc --data-dir md --out m.idx --examples m.ex >/dev/null 2>&1
+    python3 -c 'import json,sys; print(" ".join(json.loads(l)["text"] for l in list(open(sys.argv[1]))[:3]))' m.ex >mcorpus.txt
+    ce scan --index m.idx --db m.db mcorpus.txt >/dev/null 2>&1
+    # the tiny model answers "no" to every option (F1a 0 everywhere): give it some "yes" predictions, so that the
+    # subsets' F1a differ and show they are recomputed from the stored predictions
+    python3 -c 'import sqlite3,sys; c = sqlite3.connect(sys.argv[1]); c.execute("UPDATE scores SET value = 1 WHERE metric = \"_pred\" AND doc_index % 3 <> 1 AND task_run_id = (SELECT id FROM task_runs WHERE task = \"multirc\")"); c.commit()' m.db
+    ce report --db m.db --run 1 >m.out 2>m.err; ok $? "contamination report --run over MultiRC and an uncovered task"
+    python3 - m.db m.out <<'EOF_F1A'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+rows = c.execute("""SELECT p.value, g.value, f.dirty FROM documents d JOIN task_runs t ON t.id = d.task_run_id
+    JOIN scores p ON p.task_run_id = d.task_run_id AND p.doc_index = d.doc_index AND p.metric = '_pred'
+    JOIN scores g ON g.task_run_id = d.task_run_id AND g.doc_index = d.doc_index AND g.metric = '_gold'
+    JOIN contamination_flags f ON f.task = t.task AND f.doc_id = d.doc_id AND f.content_hash = d.content_hash
+    WHERE t.task = 'multirc'""").fetchall()
+def f1a(sub):
+    tp = sum(1 for p, g, _ in sub if p == 1 and g == 1); fp = sum(1 for p, g, _ in sub if p == 1 and g != 1)
+    fn = sum(1 for p, g, _ in sub if p != 1 and g == 1)
+    return "%.2f" % (100 * 2 * tp / (2 * tp + fp + fn)) if 2 * tp + fp + fn else "0.00"
+clean = [r for r in rows if r[2] == 0]; dirty = [r for r in rows if r[2] == 1]
+want = ["multirc", "0", "validation", "f1a", "30", str(len(clean)), str(len(dirty)), "0", f1a(rows),
+        f1a(clean) if clean else "-", f1a(dirty) if dirty else "-"]
+got = [l.split() for l in open(sys.argv[2]) if l.startswith("multirc ")]
+ok = len(rows) == 30 and dirty and clean and got and got[0][:11] == want
+print("# want", want, "got", got)
+sys.exit(0 if ok else 1)
+EOF_F1A
+    ok $? "MultiRC: n counts the 30 scored answer options; F1a on all, clean and dirty recomputed per subset"
+    [ "$(grep -c . m.err)" = 1 ] && grep -q "^glam-eval: note: audit 1 .* does not cover boolq (not in its index)" m.err
+    ok $? "a task the audit does not cover is named once, in one note, and not warned about"
+    sed '1s/What causes a change in motion/What causes a change in momentum/' md/multirc/validation.jsonl \
+        | head -n 20 >md2/multirc/validation.jsonl
+    ce index --tasks multirc --data-dir md2 --out m2.idx >/dev/null 2>&1
+    ce scan --index m2.idx --db m.db --name other-data mcorpus.txt >/dev/null 2>&1
+    ce report --db m.db --run 1 >m2.out 2>m2.err
+    grep -q "warning: multirc (0-shot): 11 scored documents have no verdict in this audit, which indexed the task: 1 with other content under the same id (the index was built from different data than the run evaluated), and 10 not in the index at all" m2.err
+    ok $? "a task indexed from other data and fewer documents is warned about, saying which ($(head -c 300 m2.err))"
+else
+    for t in 1 2 3 4 5; do skip "../shared/models/stories260K or ../shared/data/multirc is absent"; done
+fi
+
 echo "1..$n"
 [ "$fails" = 0 ]
