@@ -7,10 +7,14 @@
  * two decimals with "± standard error" for our runs, one decimal (the papers' precision) for published cells.
  * CSV and JSON carry the stored fractions unrounded.
  *
- * The JSON is lm-evaluation-harness's results layout (keys results, n-shot, configs, versions, config, as its
- * EvaluationTracker writes them: "<metric>,none" and "<metric>_stderr,none" per task) plus a "glam_eval" object
- * with the columns, rows and averages. With more than one column, task keys are prefixed "<column>/" so that each
- * (run, setting) stays a separate entry.
+ * The JSON is lm-evaluation-harness's results layout (keys results, groups, group_subtasks, n-shot, configs,
+ * versions, higher_is_better, n-samples, config, as v0.4's evaluator writes them: "<metric>,none" and
+ * "<metric>_stderr,none" per task) plus a "glam_eval" object with the columns, rows and averages. Only complete
+ * averages are lm-eval groups (a group's score has no room for a mark). With more than one column, task keys are
+ * prefixed "<column>/" so that each (run, setting) stays a separate entry.
+ *
+ * Longer than ~800 lines because the five formats share this file's cell, average and title helpers, which a split
+ * would have to export.
  *
  * The HTML embeds its style and two kinds of inline SVG chart (no script, no external resource): GLaM's scaling
  * figure (Avg NLG / Avg NLU against activated parameters per token, log scale) and per-task bars of the columns. */
@@ -439,7 +443,61 @@ static cJSON *avg_json(const struct report_avg *a, double published)
     cJSON_AddBoolToObject(o, "complete", report_avg_complete(a));
     cJSON_AddItemToObject(o, "published", num_or_null(published));
     cJSON_AddBoolToObject(o, "differs_from_published", avg_differs(a, published));
+    /* lm-eval's "groups" reads "score,none" as the group's score with no room for a mark, so an average that is
+       not comparable with GLaM's is kept out of it and says why here */
+    char status[REPORT_AVG_STATUS_CAP];
+    report_avg_status(a, status, sizeof status);
+    cJSON_AddStringToObject(o, "status", a->n_present == 0 ? "no numbers" : status);
+    cJSON_AddBoolToObject(o, "in_lm_eval_groups", report_avg_complete(a));
+    if (!report_avg_complete(a))
+        cJSON_AddStringToObject(o, "not_in_lm_eval_groups_because",
+                                a->n_present == 0 ? "none of its numbers is present"
+                                                  : "it does not cover all its numbers, each from a finished, "
+                                                    "unsharded task run, so it is not comparable with GLaM's");
     return o;
+}
+
+/* The "config" of lm-eval's results: "model" is the model's name (lm-eval writes the --model argument, or
+ * the model's own name when it is given a model object) and "model_args" its "key=value,..." string. A report
+ * can hold several models: the names of the runs' models (the published runs' when the report has none of ours,
+ * since they are references beside them), without repeats, joined by ", "; model_names lists every column's. */
+static void json_config(const struct report *r, cJSON *config)
+{
+    char names[1024] = "", args[1100] = "";
+    int any_own = 0;
+    for (size_t c = 0; c < r->n_columns; c++)
+        any_own |= !r->columns[c].published;
+    for (size_t c = 0; c < r->n_columns; c++) {
+        const struct report_column *col = &r->columns[c];
+        if (col->published == any_own)
+            continue;
+        int seen = 0;
+        for (size_t d = 0; d < c && !seen; d++)
+            seen = r->columns[d].published == col->published && strcmp(r->columns[d].model, col->model) == 0;
+        if (seen)
+            continue;
+        size_t nl = strlen(names), al = strlen(args);
+        snprintf(names + nl, sizeof names - nl, "%s%s", nl ? ", " : "", col->model);
+        snprintf(args + al, sizeof args - al, "%smodel=%s", al ? "," : "", col->model);
+    }
+    cJSON_AddStringToObject(config, "model", names);
+    cJSON_AddStringToObject(config, "model_args", args);
+}
+
+/* lm-eval's metric_list entry. "aggregation" names lm-eval's registered aggregation: "mean" over documents for
+ * every metric but MultiRC's F1a, which is binary F1 over all answer options pooled (each of our MultiRC documents
+ * is one answer option), lm-eval's "f1" aggregation (sklearn's f1_score over the (gold, prediction) pairs). */
+static cJSON *json_metric(const char *metric)
+{
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "metric", metric);
+    int f1a = strcmp(metric, "f1a") == 0;
+    cJSON_AddStringToObject(m, "aggregation", f1a ? "f1" : "mean");
+    if (f1a)
+        cJSON_AddStringToObject(m, "aggregation_note", "F1a: F1 of the positive class over all answer options "
+                                                       "pooled (Khashabi et al. 2018), not a mean over documents");
+    cJSON_AddBoolToObject(m, "higher_is_better", 1);
+    return m;
 }
 
 static cJSON *build_json(const struct report *r)
@@ -450,8 +508,11 @@ static cJSON *build_json(const struct report *r)
     cJSON *nshot = cJSON_AddObjectToObject(root, "n-shot");
     cJSON *configs = cJSON_AddObjectToObject(root, "configs");
     cJSON *versions = cJSON_AddObjectToObject(root, "versions");
+    cJSON *hib = cJSON_AddObjectToObject(root, "higher_is_better");
+    cJSON *nsamples = cJSON_AddObjectToObject(root, "n-samples");
+    cJSON *subtasks = cJSON_AddObjectToObject(root, "group_subtasks");
     cJSON *config = cJSON_AddObjectToObject(root, "config");
-    cJSON_AddStringToObject(config, "model", "glam-eval");
+    json_config(r, config);
     cJSON_AddStringToObject(config, "database", r->db_path);
     cJSON *models = cJSON_AddArrayToObject(config, "model_names");
     cJSON *ge = cJSON_AddObjectToObject(root, "glam_eval");
@@ -520,6 +581,13 @@ static cJSON *build_json(const struct report *r)
                     cJSON_AddStringToObject(versions, tkey, "published");
                 else
                     cJSON_AddNumberToObject(versions, tkey, t ? t->version : 0);
+                cJSON_AddObjectToObject(hib, tkey);
+                cJSON_AddArrayToObject(subtasks, tkey); /* lm-eval lists a task outside any group with [] */
+                if (!col->published) { /* a paper states no counts: no n-samples entry rather than a guess */
+                    cJSON *ns = cJSON_AddObjectToObject(nsamples, tkey);
+                    cJSON_AddItemToObject(ns, "original", count_or_null(cell->n_split));
+                    cJSON_AddItemToObject(ns, "effective", count_or_null(cell->n_documents));
+                }
             }
             snprintf(mkey, sizeof mkey, "%s,none", metric);
             cJSON_AddNumberToObject(res, mkey, cell->value);
@@ -530,24 +598,36 @@ static cJSON *build_json(const struct report *r)
                 cJSON_AddNumberToObject(res, mkey, cell->std_error);
             cJSON *ml = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(configs, tkey),
                                                          "metric_list");
-            cJSON *m = cJSON_CreateObject();
-            cJSON_AddStringToObject(m, "metric", metric);
-            cJSON_AddStringToObject(m, "aggregation", "mean");
-            cJSON_AddBoolToObject(m, "higher_is_better", 1);
-            cJSON_AddItemToArray(ml, m);
+            cJSON_AddItemToArray(ml, json_metric(metric));
+            cJSON_AddBoolToObject(cJSON_GetObjectItemCaseSensitive(hib, tkey), metric, 1);
         }
         for (int g = 0; g < N_AVGS; g++)
             cJSON_AddItemToObject(jc, avg_keys[g], avg_json(col_avg(col, g), col_published(col, g)));
         cJSON_AddItemToArray(cols, jc);
         for (int g = 0; g < N_AVGS; g++) {
             const struct report_avg *a = col_avg(col, g);
+            if (!report_avg_complete(a)) /* out of lm-eval's section; glam_eval's average says why */
+                continue;
             char gkey[200];
             snprintf(gkey, sizeof gkey, "%sglam_%s", prefix, avg_keys[g]);
             cJSON *go = cJSON_AddObjectToObject(groups, gkey);
             cJSON_AddStringToObject(go, "alias", gkey);
-            cJSON_AddItemToObject(go, "score,none", num_or_null(a->value));
+            cJSON_AddNumberToObject(go, "score,none", a->value);
             cJSON_AddStringToObject(go, "score_stderr,none", "N/A");
-            cJSON_AddBoolToObject(go, "complete", report_avg_complete(a));
+            cJSON_AddBoolToObject(go, "complete", 1);
+            cJSON *hg = cJSON_AddObjectToObject(hib, gkey);
+            cJSON_AddBoolToObject(hg, "score", 1);
+            cJSON *members = cJSON_AddArrayToObject(subtasks, gkey);
+            for (size_t i = 0; i < n; i++) { /* the task keys of the average's rows (SQuADv2's two rows: one key) */
+                const struct report_row *row = report_row_at(i);
+                if (!col->cells[i].present || (g == 0 && row->group != REPORT_NLG) ||
+                    (g == 1 && row->group != REPORT_NLU) || row->group == REPORT_OTHER ||
+                    (i > 0 && strcmp(report_row_at(i - 1)->task, row->task) == 0))
+                    continue;
+                char tkey[200];
+                snprintf(tkey, sizeof tkey, "%s%s", prefix, row->task);
+                cJSON_AddItemToArray(members, cJSON_CreateString(tkey));
+            }
         }
     }
     return root;

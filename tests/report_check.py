@@ -4,9 +4,12 @@
   report_check.py html FILE   the HTML is well formed (every non-void element closed in order), has the tables and
                               at least three inline <svg> charts, and loads nothing: no <script>, no src=/href=
                               attributes, no url(...) or @import in styles.
-  report_check.py json FILE   the JSON has lm-evaluation-harness's top-level keys (results, n-shot, configs,
-                              versions, config), every results entry has "<metric>,none" numbers with a matching
-                              "<metric>_stderr,none", and glam_eval.columns lists the report's columns.
+  report_check.py json FILE   the JSON has lm-evaluation-harness's top-level keys (results, groups, group_subtasks,
+                              n-shot, configs, versions, higher_is_better, n-samples, config with model and
+                              model_args), every results entry has "<metric>,none" numbers with a matching
+                              "<metric>_stderr,none" and a higher_is_better entry, every task of a run (not a
+                              paper's) has n-samples {original, effective}, every group is a complete average with a
+                              number, and glam_eval.columns lists the report's columns.
 Exit status 0 when the file passes, 1 with a message naming the problem otherwise."""
 import json
 import sys
@@ -65,8 +68,20 @@ def check_html(path):
 def check_json(path):
     with open(path, encoding="utf-8") as f:
         doc = json.load(f)
-    errors = [f"missing top-level key {k!r}" for k in ("results", "n-shot", "configs", "versions", "config")
+    errors = [f"missing top-level key {k!r}" for k in ("results", "groups", "group_subtasks", "n-shot", "configs",
+                                                       "versions", "higher_is_better", "n-samples", "config")
               if k not in doc]
+    errors += [f"config lacks {k!r}" for k in ("model", "model_args") if not doc.get("config", {}).get(k)]
+    for group, entry in doc.get("groups", {}).items():
+        if not isinstance(entry.get("score,none"), (int, float)) or entry.get("complete") is not True:
+            errors.append(f"groups[{group!r}] is not a complete average with a number")
+    for task in doc.get("results", {}):
+        if task not in doc.get("higher_is_better", {}):
+            errors.append(f"{task!r} is missing from higher_is_better")
+        if doc.get("versions", {}).get(task) != "published":
+            ns = doc.get("n-samples", {}).get(task)
+            if not isinstance(ns, dict) or not isinstance(ns.get("effective"), int) or "original" not in ns:
+                errors.append(f"n-samples[{task!r}] is not {{original, effective}}: {ns!r}")
     for task, entry in doc.get("results", {}).items():
         metrics = [k for k in entry if k.endswith(",none") and "_stderr" not in k]
         if not metrics:

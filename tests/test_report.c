@@ -193,6 +193,41 @@ static void check_formats(const struct report *r)
                cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cell0, "n_fewer_shots")) &&
                cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cell0, "n_failed")),
            "json: a published cell's n, n_truncated, n_fewer_shots and n_failed are null, not 0");
+    /* what lm-eval v0.4's evaluator writes besides: higher_is_better, n-samples, group_subtasks, config.model_args */
+    cJSON *hib = cJSON_GetObjectItemCaseSensitive(root, "higher_is_better");
+    cJSON *groups = cJSON_GetObjectItemCaseSensitive(root, "groups");
+    cJSON *subtasks = cJSON_GetObjectItemCaseSensitive(root, "group_subtasks");
+    cJSON *config = cJSON_GetObjectItemCaseSensitive(root, "config");
+    const char *model = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(config, "model"));
+    const char *model_args = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(config, "model_args"));
+    tap_ok(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "n-samples")) &&
+               cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+                   cJSON_GetObjectItemCaseSensitive(hib, "gpt3-175b:zero-shot/triviaqa"), "em")) &&
+               model && strcmp(model, "glam-eval") != 0 && strstr(model, "GPT-3 175B") && model_args &&
+               strncmp(model_args, "model=", 6) == 0,
+           "json: higher_is_better per task and metric, n-samples, config.model is the models' names (%s)",
+           model ? model : "none");
+    cJSON *nlg1 = cJSON_GetObjectItemCaseSensitive(subtasks, "gpt3-175b:one-shot/glam_avg_nlg");
+    tap_ok(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(
+               cJSON_GetObjectItemCaseSensitive(groups, "gpt3-175b:one-shot/glam_avg_nlu"), "score,none")) &&
+               cJSON_GetArraySize(nlg1) == 8 &&
+               cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+                   cJSON_GetObjectItemCaseSensitive(hib, "gpt3-175b:one-shot/glam_avg_nlg"), "score")),
+           "json: a complete average is an lm-eval group, with its 8 NLG tasks in group_subtasks (SQuADv2 once)");
+    cJSON *gcol = NULL, *jcols = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "glam_eval"),
+                                                                   "columns");
+    cJSON_ArrayForEach(gcol, jcols)
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(gcol, "key")), "glam-64b64e:one-shot") == 0)
+            break;
+    cJSON *gnlu = cJSON_GetObjectItemCaseSensitive(gcol, "avg_nlu");
+    tap_ok(gnlu && !cJSON_GetObjectItemCaseSensitive(groups, "glam-64b64e:one-shot/glam_avg_nlu") &&
+               cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(gnlu, "in_lm_eval_groups")) &&
+               strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(gnlu, "status")), "INCOMPLETE (3 of 21)") == 0,
+           "json: an INCOMPLETE average (GLaM one-shot NLU, 3 of 21) is kept out of groups; glam_eval says why");
+    cJSON *ml = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(root, "configs"), "gpt3-175b:one-shot/multirc"), "metric_list"), 0);
+    tap_is_str(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ml, "aggregation")), "f1",
+               "json: MultiRC's F1a aggregates as lm-eval's f1 (pooled answer options), not a mean");
     cJSON_Delete(root);
     char *html = write_to_string(r, REPORT_HTML);
     tap_ok(html && strstr(html, "<!DOCTYPE html>") && strstr(html, "<svg") && strstr(html, "</html>") &&
