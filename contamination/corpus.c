@@ -16,6 +16,7 @@
 
 #include "contamination/scan.h"
 #include "contamination/source.h"
+#include "harness/outfile.h"
 #include "harness/sha256.h"
 #include "harness/xalloc.h"
 
@@ -208,16 +209,11 @@ static int put_line(FILE *f, cJSON *o)
 int cn_part_write(const char *path, const struct cn_index *ix, const struct cn_corpus *corpus,
                   const struct cn_scan_opts *o, const struct cn_scan_result *res, struct ge_error *err)
 {
-    size_t pl = strlen(path);
-    char *tmp = xmalloc(pl + 5);
-    memcpy(tmp, path, pl);
-    memcpy(tmp + pl, ".tmp", 5);
-    int rc = GE_OK, bad = 0;
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        rc = ge_error_set(err, GE_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-        goto out;
-    }
+    struct out_file out;
+    int rc = out_file_open(&out, path, err), bad = 0;
+    if (rc)
+        return rc;
+    FILE *f = out.f;
     cJSON *h = cJSON_CreateObject();
     cJSON_AddStringToObject(h, "format", "glam-eval-contamination-part");
     cJSON_AddNumberToObject(h, "version", 1);
@@ -268,12 +264,9 @@ int cn_part_write(const char *path, const struct cn_index *ix, const struct cn_c
     cJSON_AddNumberToObject(end, "files", (double)res->n_files);
     cJSON_AddNumberToObject(end, "witnesses", (double)n_wit);
     bad |= put_line(f, end);
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        rc = ge_error_set(err, GE_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-        remove(tmp);
+    if (bad) { /* a line that could not be made or written: the part is not committed */
+        out_file_abort(&out);
+        return ge_error_set(err, GE_ERR_IO, "%s: cannot write the part file", path);
     }
-out:
-    free(tmp);
-    return rc;
+    return out_file_commit(&out, err);
 }

@@ -12,6 +12,7 @@
 
 #include "contamination/index.h"
 #include "harness/fileio.h"
+#include "harness/outfile.h"
 #include "harness/sha256.h"
 #include "harness/xalloc.h"
 #include "tasks/dataset.h"
@@ -664,24 +665,12 @@ int cn_index_write(struct cn_index *ix, const char *path, struct ge_error *err)
     sha256_final(&h, w.d + 24);
     sha256_digest_hex(w.d + 24, ix->sha256);
 
-    int rc = GE_OK;
-    size_t pl = strlen(path);
-    char *tmp = xmalloc(pl + 5);
-    memcpy(tmp, path, pl);
-    memcpy(tmp + pl, ".tmp", 5);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        rc = ge_error_set(err, GE_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-        goto out;
+    struct out_file out;
+    int rc = out_file_open(&out, path, err);
+    if (rc == GE_OK) {
+        fwrite(w.d, 1, w.len, out.f); /* a short write sets the stream's error, which the commit reports */
+        rc = out_file_commit(&out, err);
     }
-    int bad = fwrite(w.d, 1, w.len, f) != w.len;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        rc = ge_error_set(err, GE_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-        remove(tmp);
-    }
-out:
-    free(tmp);
     free(w.d);
     return rc;
 }

@@ -165,7 +165,8 @@ int cn_index_build(const struct cn_build_opts *o, FILE *warn, struct cn_index **
  * doc id "<i>". */
 int cn_index_build_texts(const char *const *texts, size_t n, unsigned ngram, struct cn_index **out,
                          struct ge_error *err);
-/* Writes ix to path (via path.tmp and a rename, so path is whole or absent) and sets ix->sha256. */
+/* Writes ix to path by harness/outfile.h's rule (a regular file via path.tmp and a rename, so it is whole or as it
+ * was; a symbolic link's target likewise; a FIFO or device in place) and sets ix->sha256. */
 int cn_index_write(struct cn_index *ix, const char *path, struct ge_error *err);
 /* Loads and checks an index file; with_table = 0 skips the hash table (merge and report need only the examples). */
 int cn_index_load(const char *path, int with_table, struct cn_index **out, struct ge_error *err);

@@ -132,7 +132,8 @@ void cn_scan_words(const struct cn_index *ix, const char *text, size_t len, int 
 int cn_scan_buffer(const struct cn_index *ix, const char *text, size_t len, int json, uint32_t file,
                    struct cn_scan_result *res, struct ge_error *err);
 
-/* Writes a part file (format in docs/contamination.md) for this shard via path.tmp and a rename. */
+/* Writes a part file (format in docs/contamination.md) for this shard by harness/outfile.h's rule (a regular file via
+ * path.tmp and a rename). */
 int cn_part_write(const char *path, const struct cn_index *ix, const struct cn_corpus *corpus,
                   const struct cn_scan_opts *o, const struct cn_scan_result *res, struct ge_error *err);
 

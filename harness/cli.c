@@ -10,6 +10,7 @@
 
 #include "harness/cli.h"
 #include "harness/fileio.h"
+#include "harness/outfile.h"
 #include "harness/xalloc.h"
 
 const struct command *cli_find(const char *name)
@@ -66,7 +67,7 @@ int cli_parse_u64(const char *text, const char *name, uint64_t *out, struct ge_e
     return GE_OK;
 }
 
-int cli_out_is_db(const char *out, const char *db)
+static int names_db(const char *out, const char *db)
 {
     static const char *const sidecars[] = {"-wal", "-shm", "-journal"};
     if (file_same(out, db))
@@ -83,6 +84,21 @@ int cli_out_is_db(const char *out, const char *db)
         }
     }
     return 0;
+}
+
+int cli_out_is_db(const char *out, const char *db)
+{
+    if (names_db(out, db))
+        return 1;
+    /* Through a symbolic link: the file written is the link's target (outfile.h), which may be a sidecar that does
+     * not exist yet, so stat alone cannot see it. A path that cannot be resolved is refused later, when opened. */
+    char *target = NULL;
+    int in_place, same = 0;
+    struct ge_error err;
+    if (out_file_resolve(out, &target, &in_place, &err) == GE_OK)
+        same = names_db(target, db);
+    free(target);
+    return same;
 }
 
 const char *cli_db_path(const char *opt_db)

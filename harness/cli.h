@@ -50,7 +50,8 @@ int cli_parse_u64(const char *text, const char *name, uint64_t *out, struct ge_e
 const char *cli_db_path(const char *opt_db);
 
 /* 1 when writing out would clobber the database db: out is db itself or one of SQLite's files beside it
- * (db-wal, db-shm, db-journal; after a kill the WAL may hold every committed row). */
+ * (db-wal, db-shm, db-journal; after a kill the WAL may hold every committed row), as named or through symbolic
+ * links (harness/outfile.h follows them). */
 int cli_out_is_db(const char *out, const char *db);
 
 #endif

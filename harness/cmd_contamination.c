@@ -17,6 +17,7 @@
 #include "contamination/scan.h"
 #include "harness/cli.h"
 #include "harness/commands.h"
+#include "harness/outfile.h"
 #include "harness/xalloc.h"
 #include "tasks/dataset.h"
 #include "tasks/registry.h"
@@ -32,10 +33,11 @@ static double now_seconds(void)
 static int write_examples(const struct cn_build_opts *bo, const struct cn_index *ix, const char *path,
                           struct ge_error *err)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return ge_error_set(err, GE_ERR_IO, "%s: cannot create", path);
-    int rc = GE_OK;
+    struct out_file out; /* the same rule as every --out (harness/outfile.h) */
+    int rc = out_file_open(&out, path, err);
+    if (rc)
+        return rc;
+    FILE *f = out.f;
     size_t ex = 0;
     for (size_t t = 0; t < ix->n_tasks && rc == GE_OK; t++) {
         const struct task *task = task_find(ix->tasks[t].name);
@@ -68,8 +70,9 @@ static int write_examples(const struct cn_build_opts *bo, const struct cn_index 
         }
         dataset_release(&ds);
     }
-    if (fclose(f) != 0 && rc == GE_OK)
-        rc = ge_error_set(err, GE_ERR_IO, "%s: cannot write", path);
+    if (rc == GE_OK)
+        return out_file_commit(&out, err);
+    out_file_abort(&out);
     return rc;
 }
 
@@ -228,6 +231,16 @@ static int sub_scan(int argc, char **argv)
                                "file", out, cli_db_path(db));
     if (name && !db)
         return cli_usage_error(&cmd_contamination, "--name names the audit in --db; with --out, pass it to merge");
+    if (out && db) { /* the merge reads the part back from --out: a FIFO or device would give it nothing */
+        char *target = NULL;
+        int in_place = 0;
+        if (out_file_resolve(out, &target, &in_place, &err) == GE_OK && in_place) {
+            free(target);
+            return cli_usage_error(&cmd_contamination, "--out %s is not a regular file, and with --db the part is "
+                                   "read back to be merged; name a file, or scan with --out alone and merge", out);
+        }
+        free(target);
+    }
     if (name && name[0] == '\0')
         return cli_usage_error(&cmd_contamination, "--name must not be empty");
     if (so.text_field[0] == '\0')

@@ -12,6 +12,7 @@
 #include "harness/cli.h"
 #include "harness/commands.h"
 #include "harness/fileio.h"
+#include "harness/outfile.h"
 #include "harness/xalloc.h"
 #include "results/report.h"
 #include "results/store.h"
@@ -93,17 +94,11 @@ static int run_report(int argc, char **argv)
     char audit_name[512] = "";
     if (rc == GE_OK && clean)
         rc = cn_audit_resolve(st, &index_id, audit_name, sizeof audit_name, &err);
-    char *tmp_path = NULL; /* --out is written here and renamed over FILE once whole */
-    if (rc == GE_OK && out_path) {
-        size_t len = strlen(out_path) + 5;
-        tmp_path = xmalloc(len);
-        snprintf(tmp_path, len, "%s.tmp", out_path);
-    }
-    if (rc == GE_OK) {
-        f = tmp_path ? fopen(tmp_path, "w") : stdout;
-        if (f == NULL)
-            rc = ge_error_set(&err, GE_ERR_IO, "%s: cannot create: %s", tmp_path, strerror(errno));
-    }
+    struct out_file out = {0}; /* --out: a regular FILE is replaced only once the report is whole (outfile.h) */
+    if (rc == GE_OK && out_path)
+        rc = out_file_open(&out, out_path, &err);
+    if (rc == GE_OK)
+        f = out_path ? out.f : stdout;
     for (const char *p = rc == GE_OK ? r.notes : NULL; p && *p;) { /* one line per unfinished run, each prefixed */
         size_t len = strcspn(p, "\n");
         fprintf(stderr, "glam-eval report: %.*s\n", (int)len, p);
@@ -115,13 +110,9 @@ static int run_report(int argc, char **argv)
         fputc('\n', f);
         rc = cn_print_clean_table(f, stderr, 1, st, run_ids[i], index_id, audit_name, &err);
     }
-    if (f && f != stdout && fclose(f) != 0 && rc == GE_OK)
-        rc = ge_error_set(&err, GE_ERR_IO, "%s: writing failed: %s", tmp_path, strerror(errno));
-    if (rc == GE_OK && tmp_path && rename(tmp_path, out_path) != 0)
-        rc = ge_error_set(&err, GE_ERR_IO, "%s: cannot rename to %s: %s", tmp_path, out_path, strerror(errno));
-    if (rc != GE_OK && tmp_path && f)
-        remove(tmp_path); /* never leave half a report behind; an existing FILE stays as it was */
-    free(tmp_path);
+    if (rc == GE_OK && out.f)
+        rc = out_file_commit(&out, &err);
+    out_file_abort(&out); /* after a failure: never leave half a report behind; an existing FILE stays as it was */
     report_release(&r);
     store_close(st);
     return rc == GE_OK ? CLI_EXIT_OK : cli_fail(&cmd_report, &err);
@@ -152,8 +143,10 @@ const struct command cmd_report = {
              "  --clean          after the table, each --run's score per task on all, clean and dirty examples and\n"
              "                   the relative difference, under the latest contamination audit (GPT-3 Appendix C;\n"
              "                   'glam-eval contamination'); md format only\n"
-             "  --out FILE       write there instead of standard output (via FILE.tmp, renamed once whole: a\n"
-             "                   failed write leaves FILE as it was); never the database itself\n"
+             "  --out FILE       write there instead of standard output: a regular FILE is replaced once the\n"
+             "                   report is whole (via FILE.tmp: a failed write leaves it as it was), a symbolic\n"
+             "                   link's target is replaced (the link stays), a FIFO or device (/dev/stdout) is\n"
+             "                   written in place; never the database itself or its -wal/-shm/-journal\n"
              "  --db FILE        the results database (default $GLAM_EVAL_DB or ./glam-eval.db); only read\n",
     .run = run_report,
 };

@@ -11,6 +11,7 @@
 
 #include "harness/cli.h"
 #include "harness/commands.h"
+#include "harness/outfile.h"
 #include "harness/strbuf.h"
 #include "scoring/coqa.h"
 #include "scoring/drop.h"
@@ -64,14 +65,13 @@ static int write_output(const char *path, const struct strbuf *json, struct ge_e
         fputc('\n', stdout);
         return GE_OK;
     }
-    FILE *f = fopen(path, "w");
-    if (f == NULL)
-        return ge_error_set(err, GE_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-    fputs(strbuf_str(json), f);
-    fputc('\n', f);
-    if (fclose(f) != 0)
-        return ge_error_set(err, GE_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-    return GE_OK;
+    struct out_file out; /* the rule of every --out (harness/outfile.h): a regular file is replaced once whole */
+    int rc = out_file_open(&out, path, err);
+    if (rc)
+        return rc;
+    fputs(strbuf_str(json), out.f);
+    fputc('\n', out.f);
+    return out_file_commit(&out, err);
 }
 
 static int score_run(int argc, char **argv)
@@ -188,7 +188,8 @@ const struct command cmd_score = {
         "  --predictions FILE    the predictions\n"
         "  --answer-field F      em/f1: the gold answer field (dotted path, default: detected for known tasks)\n"
         "  --id-field F          em/f1: the id field (default: per record, id, else question_id, else its line)\n"
-        "  --out FILE            write the JSON there instead of stdout\n"
+        "  --out FILE            write the JSON there instead of stdout (a regular FILE is replaced once\n"
+        "                        whole, a symbolic link's target likewise, a FIFO or device written in place)\n"
         "  --na-prob-file FILE   squad_v2: {qid: probability of no answer}, as evaluate-v2.0.py --na-prob-file\n"
         "  --na-prob-thresh X    squad_v2: predict no answer above this probability (default 1.0)\n"
         "  --missing-as-zero     squad_v2: score a question without a prediction 0 (the official script stops)\n"

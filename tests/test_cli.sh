@@ -154,6 +154,57 @@ contains "the unknown metric is named" "$tmp/err" "unknown metric 'bleu'"
 "$bin" score squad_v2 --dataset a --predictions b --min-f1 0.2 >"$tmp/out" 2>"$tmp/err"; check "a quac option with squad_v2 is a usage error" 2 $?
 "$bin" score quac --dataset a --predictions b --min-f1 abc >"$tmp/out" 2>"$tmp/err"; check "a non-numeric --min-f1 is a usage error" 2 $?
 
+# --out (harness/outfile.h): a symbolic link is followed (its target replaced, the link kept), a FIFO or
+# /dev/stdout (/dev/fd/N) is written in place, a regular file is replaced; the database and its sidecars are refused, also
+# through a link. report writes a published run beside nothing else (no model needed).
+o="$tmp/out-rule"; mkdir -p "$o"
+GLAM_EVAL_PUBLISHED="$src/published" "$bin" import published --db "$o/p.db" --only gpt3-175b >/dev/null 2>&1
+check "import a published run for the --out cases" 0 $?
+echo old >"$o/target.md"; ln -s target.md "$o/link.md"
+"$bin" report --db "$o/p.db" --against gpt3-175b --out "$o/link.md" >"$tmp/out" 2>"$tmp/err"
+check "report --out through a symbolic link" 0 $?
+n=$((n + 1)); if [ -L "$o/link.md" ] && grep -q '^# GLaM-style results' "$o/target.md"; then
+    echo "ok $n - ... keeps the link and replaces the file it names"
+else echo "not ok $n - report --out LINK replaced the link or left its target stale"; ls -l "$o" | sed 's/^/#   /'
+    fails=$((fails + 1)); fi
+mkfifo "$o/pipe"
+cat "$o/pipe" >"$o/from-pipe" &
+reader=$!
+"$bin" report --db "$o/p.db" --against gpt3-175b --out "$o/pipe" >"$tmp/out" 2>"$tmp/err"
+check "report --out to a FIFO" 0 $?
+# the reader ends when the report closes the FIFO; a report that replaced it never opens it, so stop the reader
+(sleep 5; kill $reader 2>/dev/null) &
+watchdog=$!
+wait $reader
+kill $watchdog 2>/dev/null
+n=$((n + 1)); if [ -p "$o/pipe" ] && grep -q '^# GLaM-style results' "$o/from-pipe"; then
+    echo "ok $n - ... writes into the FIFO, which stays a FIFO"
+else echo "not ok $n - report --out FIFO did not write into it or replaced it"; fails=$((fails + 1)); fi
+echo header >"$o/log"
+# /dev/fd/1 rather than /dev/stdout: both reach descriptor 1 through /proc, but a build without the rule, run as
+# root, would rename a file over /dev/stdout itself (it cannot create a temporary in /proc)
+"$bin" report --db "$o/p.db" --against gpt3-175b --out /dev/fd/1 >>"$o/log" 2>"$tmp/err"
+check "report --out /dev/fd/1 (as /dev/stdout)" 0 $?
+n=$((n + 1)); if [ "$(head -n 1 "$o/log")" = header ] && grep -q '^# GLaM-style results' "$o/log"; then
+    echo "ok $n - ... writes to standard output as it is open (appended after the header)"
+else echo "not ok $n - report --out /dev/fd/1 >>log lost the header or the report"; fails=$((fails + 1)); fi
+ln -s p.db-wal "$o/wal-link"
+"$bin" report --db "$o/p.db" --against gpt3-175b --out "$o/wal-link" >"$tmp/out" 2>"$tmp/err"
+check "report --out through a link to the database's -wal is refused" 2 $?
+n=$((n + 1)); if [ ! -e "$o/p.db-wal" ] && [ -L "$o/wal-link" ]; then echo "ok $n - ... and nothing is written"
+else echo "not ok $n - a -wal file was written beside the database"; fails=$((fails + 1)); fi
+echo old >"$o/score.json"; ln -s score.json "$o/score-link"
+"$bin" score squad_v2 --dataset "$src/examples/squad_v2-mini.json" \
+    --predictions "$src/examples/squad_v2-mini-predictions.json" --out "$o/score-link" >"$tmp/out" 2>"$tmp/err"
+check "score --out through a symbolic link" 0 $?
+n=$((n + 1)); if [ -L "$o/score-link" ] && grep -q '"total": 10,' "$o/score.json"; then
+    echo "ok $n - ... keeps the link and writes the file it names"
+else echo "not ok $n - score --out LINK"; fails=$((fails + 1)); fi
+printf 'some text\n' >"$o/corpus.txt"
+"$bin" contamination scan --index "$o/none.idx" --out "$o/pipe" --db "$o/c.db" "$o/corpus.txt" >"$tmp/out" 2>"$tmp/err"
+check "contamination scan --out FIFO --db is a usage error (the part is read back)" 2 $?
+contains "... saying why" "$tmp/err" "not a regular file"
+
 # model commands on the real stories260K model (skipped without ../shared)
 gguf="${GLAM_EVAL_SHARED:-../shared}/models/stories260K/stories260K.gguf"
 if [ -f "$gguf" ]; then
