@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "harness/sha256.h"
+#include "harness/strbuf.h"
 #include "harness/xalloc.h"
 #include "model/endpoint.h"
 #include "model/endpoint_parse.h"
@@ -31,9 +32,12 @@ struct endpoint {
     int64_t max_length;           /* 0 = unknown */
     size_t per_request;           /* prompts per HTTP request */
     uint64_t seed;
-    int echo_ok;                  /* 1: the probe saw prompt log-probs */
+    int echo_ok;                  /* 1: the probe's echo answer could be scored */
     int echo_max_tokens;          /* 0 or 1: what the server accepted with echo */
-    char echo_problem[640];       /* why echo_ok == 0 */
+    char echo_problem[800];       /* why echo_ok == 0: the whole message after the URL */
+    int echo_ids_match;           /* token mode: the probe's echo of its ids is their text (echo_norm), so a batch's
+                                     choices can be told apart by their text */
+    char echo_ids_problem[300];   /* when echo_ids_match == 0: the two texts */
     char identity[65];
     const struct model_sink *sink; /* borrowed, or NULL: where finished results go at once (model.h) */
 };
@@ -61,10 +65,17 @@ int endpoint_has_tokenizer(const struct model *m) { return endpoint_is(m) && ((s
 int endpoint_check_loglikelihood(const struct model *m, struct ge_error *err)
 {
     const struct endpoint *ep = m->self;
-    if (ep->echo_ok)
-        return GE_OK;
-    return ge_error_set(err, GE_ERR_STATE, "%s: server does not return prompt log-probabilities (echo=true), so "
-                        "loglikelihood tasks cannot be scored: %s", endpoint_http_url(ep->http, 0), ep->echo_problem);
+    if (!ep->echo_ok)
+        return ge_error_set(err, GE_ERR_STATE, "%s: %s", endpoint_http_url(ep->http, 0), ep->echo_problem);
+    /* With several token-id prompts per request, only the echoed text tells which prompt a choice answers (equal
+       lengths give equal-shaped answers); if it cannot be compared with the ids sent, a swapped batch would be
+       scored silently. */
+    if (ep->tok && ep->per_request > 1 && !ep->echo_ids_match)
+        return ge_error_set(err, GE_ERR_STATE, "%s: the server's echo of a token-id prompt is not that prompt's text "
+                            "(%s), so with --prompts-per-request %zu its answers could not be matched to their "
+                            "prompts; use --prompts-per-request 1", endpoint_http_url(ep->http, 0),
+                            ep->echo_ids_problem, ep->per_request);
+    return GE_OK;
 }
 
 static int encode_text(void *ctx, const char *text, size_t len, int at_start, struct token_ids *out,
@@ -104,6 +115,72 @@ static size_t trailing_ascii_space(const char *s, size_t len)
     while (n < len && strchr(" \t\n\r\v\f\x1c\x1d\x1e\x1f", s[len - 1 - n]) && s[len - 1 - n] != '\0')
         n++;
     return n;
+}
+
+/* The text of an echo reduced to what every server's decoding of the same token ids agrees on, so a choice can
+ * be matched to the prompt it answers: the control tokens' texts ("<s>", which vLLM's echo keeps and ours drops),
+ * whitespace (SentencePiece's dummy prefix, spaces around special tokens, clean-up of " ." differ between
+ * decoders) and U+FFFD (a byte that does not complete a character: one per byte or per run) removed. Prompts that
+ * differ only in those cannot be told apart. Returns an owned string. */
+static char *echo_norm(const struct endpoint *ep, const char *s, size_t len)
+{
+    const char *ctl[3];
+    size_t ctl_len[3], n_ctl = 0;
+    int32_t ids[3] = {tokenizer_bos(ep->tok), tokenizer_eos(ep->tok), tokenizer_unk(ep->tok)};
+    for (int i = 0; i < 3; i++) {
+        size_t l = 0;
+        const char *t = ids[i] >= 0 ? tokenizer_id_to_token(ep->tok, ids[i], &l) : NULL;
+        if (t && l > 0) {
+            ctl[n_ctl] = t;
+            ctl_len[n_ctl++] = l;
+        }
+    }
+    char *out = xmalloc(len + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        size_t skip = 0;
+        for (size_t c = 0; c < n_ctl && skip == 0; c++)
+            if (ctl_len[c] <= len - i && memcmp(s + i, ctl[c], ctl_len[c]) == 0)
+                skip = ctl_len[c];
+        if (skip == 0 && strchr(" \t\n\r\v\f", s[i]) && s[i] != '\0')
+            skip = 1;
+        if (skip == 0 && len - i >= 3 && memcmp(s + i, "\xEF\xBF\xBD", 3) == 0)
+            skip = 3;
+        if (skip) {
+            i += skip;
+        } else {
+            out[o++] = s[i++];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* echo_norm of ids[0..n) as the tokenizer decodes them; NULL when they do not decode. */
+static char *ids_norm(const struct endpoint *ep, const int32_t *ids, size_t n)
+{
+    struct strbuf sb;
+    strbuf_init(&sb, 0);
+    struct ge_error e;
+    ge_error_clear(&e);
+    char *out = NULL;
+    if (tokenizer_decode(ep->tok, ids, n, &sb, &e) == GE_OK)
+        out = echo_norm(ep, sb.data ? sb.data : "", sb.len);
+    strbuf_release(&sb);
+    return out;
+}
+
+/* echo_norm of a choice's echoed prompt: its text without the n_gen generated tokens' strings at its end. */
+static char *choice_echo_norm(const struct endpoint *ep, const struct endpoint_choice *ch, size_t n_gen)
+{
+    size_t len = strlen(ch->text);
+    for (size_t g = 0; g < n_gen && ch->tokens && g < ch->n_tokens; g++) {
+        const char *t = ch->tokens[ch->n_tokens - 1 - g];
+        size_t tl = strlen(t);
+        if (tl <= len && memcmp(ch->text + len - tl, t, tl) == 0)
+            len -= tl;
+    }
+    return echo_norm(ep, ch->text, len);
 }
 
 /* ---- request bodies ------------------------------------------------------------------------------------------ */
@@ -176,14 +253,55 @@ struct ll_group {
     int want_tokens;
 };
 
+/* Token mode, several prompts: is choice k another prompt's answer? Its echo, compared with the ids as the local
+ * tokenizer decodes them (echo_norm), names the prompt it answers. Only a choice whose echo is another prompt's
+ * and not its own is rejected: one whose echo is neither (a decoding this comparison does not cover) is accepted,
+ * as it was before the check, because its prompt could not be told from any other either. Returns the index of the
+ * prompt it answers, or k. */
+static size_t choice_owner(const struct ll_group *g, const struct endpoint_completion *c, char **norms, size_t k)
+{
+    char *echo = choice_echo_norm(g->ep, &c->choices[k], (size_t)g->ep->echo_max_tokens);
+    size_t owner = k;
+    if (norms[k] == NULL || strcmp(echo, norms[k]) != 0)
+        for (size_t j = 0; j < g->n; j++)
+            if (j != k && norms[j] && strcmp(echo, norms[j]) == 0 && (norms[k] == NULL || strcmp(norms[j], norms[k])))
+                owner = j;
+    free(echo);
+    return owner;
+}
+
 static int ll_check(void *ctx, const char *body, size_t len, struct ge_error *err)
 {
     struct ll_group *g = ctx;
+    const struct endpoint *ep = g->ep;
     struct endpoint_completion c;
     int rc = endpoint_parse_completion(body, len, g->n, 1, &c, err);
     if (rc)
         return rc;
     struct ll_result *tmp = xcalloc(g->n, sizeof *tmp);
+    char **norms = NULL;
+    size_t n_ids = 0;
+    for (size_t k = 0; k < g->n; k++)
+        n_ids += g->preps[g->slot[k]].p.n_ids;
+    if (ep->tok && c.prompt_tokens >= 0 && (size_t)c.prompt_tokens != n_ids) {
+        /* the server counted other tokens than it was sent (it added a BOS, or dropped some): the positions would
+           not be the ids' */
+        rc = ge_error_set(err, GE_ERR_FORMAT, "usage.prompt_tokens is %lld, the request sent %zu token ids",
+                          (long long)c.prompt_tokens, n_ids);
+    }
+    if (rc == GE_OK && ep->tok && g->n > 1 && ep->echo_ids_match) {
+        norms = xcalloc(g->n, sizeof *norms);
+        for (size_t k = 0; k < g->n; k++) {
+            const struct prompt *pr = &g->preps[g->slot[k]].p;
+            norms[k] = ids_norm(ep, pr->ids, pr->n_ids);
+        }
+        for (size_t k = 0; k < g->n && rc == GE_OK; k++) {
+            size_t owner = choice_owner(g, &c, norms, k);
+            if (owner != k)
+                rc = ge_error_set(err, GE_ERR_FORMAT, "choice %zu: the echoed text is prompt %zu's, not the prompt "
+                                  "sent (choices swapped under their index?)", k, owner);
+        }
+    }
     for (size_t k = 0; k < g->n && rc == GE_OK; k++) {
         const struct ll_prep *p = &g->preps[g->slot[k]];
         struct ge_error e;
@@ -197,11 +315,20 @@ static int ll_check(void *ctx, const char *body, size_t len, struct ge_error *er
                               "send token ids)", k);
             break;
         }
-        int r = endpoint_choice_loglik(&c.choices[k], n_prompt, p->p.ids ? p->n_cont : 0, p->ctx_cp, p->prompt_cp,
-                                       &tmp[k].logprob, &tmp[k].n_tokens, &tmp[k].is_greedy,
+        int r = endpoint_choice_loglik(&c.choices[k], n_prompt, p->p.ids ? p->n_cont : 0,
+                                       (size_t)ep->echo_max_tokens, p->ctx_cp, p->prompt_cp, &tmp[k].logprob,
+                                       &tmp[k].n_tokens, &tmp[k].is_greedy,
                                        g->want_tokens ? &tmp[k].token_logprobs : NULL, &e);
         if (r == GE_ERR_USAGE) {
             tmp[k].error = xstrdup(e.msg); /* about this request, not the response: final */
+        } else if (r == GE_ERR_STATE) {
+            /* the server's offsets do not locate its tokens in this prompt (the start-up probe's were fine): the
+               same question gets the same answer, so this request cannot be scored from text; never guess */
+            char msg[1200];
+            snprintf(msg, sizeof msg, "%.300s: the answer's text_offset does not locate its tokens in this prompt "
+                     "(%.600s), so the continuation cannot be found; give --tokenizer to send token ids",
+                     endpoint_http_url(ep->http, 0), e.msg);
+            tmp[k].error = xstrdup(msg);
         } else if (r) {
             rc = ge_error_set(err, r, "choice %zu: %s", k, e.msg);
         }
@@ -210,13 +337,16 @@ static int ll_check(void *ctx, const char *body, size_t len, struct ge_error *er
     if (rc == GE_OK)
         for (size_t k = 0; k < g->n; k++) {
             g->out[g->slot[k]] = tmp[k];
-            const struct model_sink *sink = g->ep->sink;
+            const struct model_sink *sink = ep->sink;
             if (sink && sink->ll_done && tmp[k].error == NULL) /* final: a passed check is never retried */
                 sink->ll_done(sink->ctx, g->slot[k], &g->out[g->slot[k]]);
         }
     else
         for (size_t k = 0; k < g->n; k++)
             model_ll_result_release(&tmp[k]);
+    for (size_t k = 0; norms && k < g->n; k++)
+        free(norms[k]);
+    free(norms);
     free(tmp);
     endpoint_completion_release(&c);
     return rc;
@@ -608,7 +738,15 @@ static int probe_check(void *ctx, const char *body, size_t len, struct ge_error 
     return rc;
 }
 
-/* One echo request: does the server return log-probs for the prompt's tokens? Tries max_tokens 0, then 1. */
+#define NO_ECHO "server does not return prompt log-probabilities (echo=true), so loglikelihood tasks cannot be scored"
+
+/* One echo request: does the server return log-probs for the prompt's tokens, in a shape this client can score?
+ * Tries max_tokens 0, then 1 (for servers that refuse 0). What it finds decides for the whole run, so a server
+ * whose answers cannot be scored fails every loglikelihood call at once with the reason (and `run` before any
+ * work), while generation still runs: in text mode offsets that do not locate the tokens (vLLM's with a BOS,
+ * SGLang's -1), in token mode more positions than ids sent (a server that adds a BOS) or a usage.prompt_tokens
+ * that is not the number of ids sent. Token mode also records whether the echo of the ids is their text, which
+ * batched requests need (endpoint_check_loglikelihood). */
 static int probe_echo(struct endpoint *ep, struct ge_error *err)
 {
     struct ll_request r = {.context = "The capital of France is", .continuation = " Paris."};
@@ -616,7 +754,8 @@ static int probe_echo(struct endpoint *ep, struct ge_error *err)
     int rc = prepare_ll(ep, &r, &p, err);
     if (rc == GE_OK && p.error)
         rc = ge_error_set(err, GE_ERR_FORMAT, "probe request: %s", p.error);
-    for (int mt = 0; mt <= 1 && rc == GE_OK && !ep->echo_ok; mt++) {
+    int shape_known = 0; /* a 200 answer with prompt log-probs told what is wrong: max_tokens 1 will not mend it */
+    for (int mt = 0; mt <= 1 && rc == GE_OK && !ep->echo_ok && !shape_known; mt++) {
         char *body = completion_body(ep, &p.p, 1, 1, mt, NULL, 0);
         struct endpoint_call c = {.path = "/completions", .body = body, .check = probe_check};
         rc = endpoint_http_run(ep->http, &c, 1, err);
@@ -625,8 +764,8 @@ static int probe_echo(struct endpoint *ep, struct ge_error *err)
             if (c.status < 200 || c.status >= 300) {
                 char msg[300];
                 endpoint_error_message(c.response, c.response_len, msg, sizeof msg);
-                snprintf(ep->echo_problem, sizeof ep->echo_problem, "with max_tokens %d it answered HTTP %ld: %s", mt,
-                         c.status, msg);
+                snprintf(ep->echo_problem, sizeof ep->echo_problem, NO_ECHO ": with max_tokens %d it answered HTTP "
+                         "%ld: %s", mt, c.status, msg);
                 if (c.status == 401 || c.status == 403 || c.status == 404)
                     rc = ge_error_set(err, GE_ERR_IO, "%s/completions: HTTP %ld: %s%s", url, c.status, msg,
                                       c.status == 404 ? " (check the URL and --model-name)" : " (check --api-key-env)");
@@ -635,20 +774,50 @@ static int probe_echo(struct endpoint *ep, struct ge_error *err)
                 struct ge_error e;
                 ge_error_clear(&e);
                 if (endpoint_parse_completion(c.response, c.response_len, 1, 1, &comp, &e) != GE_OK) {
-                    snprintf(ep->echo_problem, sizeof ep->echo_problem, "its answer has no usable prompt logprobs "
-                             "(%.400s)", e.msg);
+                    snprintf(ep->echo_problem, sizeof ep->echo_problem, NO_ECHO ": its answer has no usable prompt "
+                             "logprobs (%.400s)", e.msg);
                 } else {
+                    const struct endpoint_choice *ch = &comp.choices[0];
                     double lp;
                     int64_t n_sc;
                     int greedy;
                     size_t n_prompt = p.p.ids ? p.p.n_ids : 0;
-                    if (endpoint_choice_loglik(&comp.choices[0], n_prompt, p.p.ids ? p.n_cont : 0, p.ctx_cp,
-                                               p.prompt_cp, &lp, &n_sc, &greedy, NULL, &e) == GE_OK) {
+                    int r2 = p.p.text && strncmp(ch->text, p.p.text, strlen(p.p.text)) != 0
+                                 ? ge_error_set(&e, GE_ERR_FORMAT, "the echoed text is not the prompt sent")
+                                 : endpoint_choice_loglik(ch, n_prompt, p.p.ids ? p.n_cont : 0, (size_t)mt, p.ctx_cp,
+                                                          p.prompt_cp, &lp, &n_sc, &greedy, NULL, &e);
+                    if (r2 == GE_OK && p.p.ids && comp.prompt_tokens >= 0 && (size_t)comp.prompt_tokens != n_prompt)
+                        r2 = ge_error_set(&e, GE_ERR_FORMAT, "usage.prompt_tokens is %lld, the request sent %zu "
+                                          "token ids (the server adds tokens to a token-id prompt, e.g. a BOS)",
+                                          (long long)comp.prompt_tokens, n_prompt);
+                    if (r2 == GE_OK) {
                         ep->echo_ok = 1;
                         ep->echo_max_tokens = mt;
+                    } else if (r2 == GE_ERR_STATE) {
+                        shape_known = 1;
+                        snprintf(ep->echo_problem, sizeof ep->echo_problem, "text prompts cannot be scored on this "
+                                 "server: its echo answer's text_offset does not locate its tokens in the prompt "
+                                 "(%.400s), so the continuation cannot be found; give --tokenizer to send token "
+                                 "ids", e.msg);
+                    } else if (p.p.ids && ch->n_tokens > n_prompt + (size_t)mt) {
+                        shape_known = 1;
+                        snprintf(ep->echo_problem, sizeof ep->echo_problem, "token-id prompts cannot be scored on "
+                                 "this server: %.400s", e.msg);
+                    } else if (r2 == GE_ERR_FORMAT && strstr(e.msg, "usage.prompt_tokens")) {
+                        shape_known = 1;
+                        snprintf(ep->echo_problem, sizeof ep->echo_problem, "token-id prompts cannot be scored on "
+                                 "this server: %.400s", e.msg);
                     } else {
-                        snprintf(ep->echo_problem, sizeof ep->echo_problem, "its answer to an echo request does not "
-                                 "cover the prompt (%zu logprob positions: %.400s)", comp.choices[0].n_tokens, e.msg);
+                        snprintf(ep->echo_problem, sizeof ep->echo_problem, NO_ECHO ": its answer to an echo request "
+                                 "does not cover the prompt (%zu logprob positions: %.400s)", ch->n_tokens, e.msg);
+                    }
+                    if (r2 == GE_OK && p.p.ids) {
+                        char *got = choice_echo_norm(ep, ch, (size_t)mt), *want = ids_norm(ep, p.p.ids, p.p.n_ids);
+                        ep->echo_ids_match = want && strcmp(got, want) == 0;
+                        snprintf(ep->echo_ids_problem, sizeof ep->echo_ids_problem, "the probe's echo \"%.100s\", "
+                                 "its ids decoded \"%.100s\"", ch->text, want ? want : "?");
+                        free(got);
+                        free(want);
                     }
                     endpoint_completion_release(&comp);
                 }

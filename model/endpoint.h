@@ -10,8 +10,11 @@
  * text_offset (endpoint_parse.h says how, including a token that straddles the boundary).
  *
  * At open the backend asks /v1/models for the model id (unless given) and probes once whether the server returns
- * prompt log-probabilities; if not, every loglikelihood call fails at once with a message naming the server and
- * the missing feature (generation still works). Transport faults are handled by model/endpoint_http.h; a batch
+ * prompt log-probabilities in a shape this client can score (text mode: text_offset that locates the tokens in the
+ * echo; token mode: one position per id sent); if not, every loglikelihood call fails at once with a message
+ * naming the server and the reason (generation still works). Token mode with several prompts per request also
+ * needs the server's echo of ids to be their text, which is how a choice is matched to its prompt. Transport
+ * faults are handled by model/endpoint_http.h; a batch
  * whose request still fails after the retries fails the whole call, so the run loop stores none of it and a
  * resumed run asks again. A 4xx answer other than 408/429 is final: 400/413/422 (the server refuses this one
  * request, e.g. a prompt longer than its window) becomes that request's error; 401/403/404 and the rest fail the

@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,10 @@ static void choice_release(struct endpoint_choice *c)
     free(c->token_logprobs);
     free(c->top_max);
     free(c->text_offset);
+    if (c->tokens)
+        for (size_t i = 0; i < c->n_tokens; i++)
+            free(c->tokens[i]);
+    free(c->tokens);
     memset(c, 0, sizeof *c);
 }
 
@@ -36,12 +41,52 @@ static int logprob_ok(double x)
     return isfinite(x) && x <= 1e-4;
 }
 
+/* Reads logprobs.text_offset (n entries) into ch->text_offset, or leaves it NULL: absent, null, or unusable (then
+ * offset_problem says why). Offsets are only needed to split a text prompt, so a server that does not fill them in
+ * (SGLang's -1) still serves token-id prompts and generation. */
+static void parse_offsets(const cJSON *off, size_t n, struct endpoint_choice *ch)
+{
+    if (off == NULL || cJSON_IsNull(off))
+        return;
+    if (!cJSON_IsArray(off) || (size_t)cJSON_GetArraySize(off) != n) {
+        snprintf(ch->offset_problem, sizeof ch->offset_problem, "not an array of %zu entries (one per token)", n);
+        return;
+    }
+    int64_t *v = xcalloc(n + 1, sizeof *v);
+    size_t i = 0;
+    for (const cJSON *o = off->child; o; o = o->next, i++) {
+        if (!cJSON_IsNumber(o) || o->valuedouble < 0 || o->valuedouble != floor(o->valuedouble) ||
+            o->valuedouble > 9e15) {
+            snprintf(ch->offset_problem, sizeof ch->offset_problem, "%s at %zu, not a whole number >= 0",
+                     cJSON_IsNumber(o) && o->valuedouble == -1 ? "-1 (the server does not compute offsets)"
+                                                              : "malformed", i);
+            free(v);
+            return;
+        }
+        v[i] = (int64_t)o->valuedouble;
+    }
+    ch->text_offset = v;
+}
+
+/* Reads logprobs.tokens (n strings) into ch->tokens, or leaves it NULL when it is anything else. */
+static void parse_tokens(const cJSON *toks, size_t n, struct endpoint_choice *ch)
+{
+    if (!cJSON_IsArray(toks) || (size_t)cJSON_GetArraySize(toks) != n)
+        return;
+    for (const cJSON *t = toks->child; t; t = t->next)
+        if (!cJSON_IsString(t))
+            return;
+    ch->tokens = xcalloc(n + 1, sizeof *ch->tokens);
+    size_t i = 0;
+    for (const cJSON *t = toks->child; t; t = t->next)
+        ch->tokens[i++] = xstrdup(t->valuestring);
+}
+
 /* Reads choice k's logprobs object into ch. */
 static int parse_logprobs(const cJSON *lp, size_t k, struct endpoint_choice *ch, struct ge_error *err)
 {
     const cJSON *tl = cJSON_GetObjectItemCaseSensitive(lp, "token_logprobs");
     const cJSON *top = cJSON_GetObjectItemCaseSensitive(lp, "top_logprobs");
-    const cJSON *off = cJSON_GetObjectItemCaseSensitive(lp, "text_offset");
     if (!cJSON_IsArray(tl))
         return ge_error_set(err, GE_ERR_FORMAT, "choice %zu: logprobs.token_logprobs is not an array", k);
     size_t n = (size_t)cJSON_GetArraySize(tl);
@@ -50,17 +95,13 @@ static int parse_logprobs(const cJSON *lp, size_t k, struct endpoint_choice *ch,
     if (top && !cJSON_IsNull(top) && (!cJSON_IsArray(top) || (size_t)cJSON_GetArraySize(top) != n))
         return ge_error_set(err, GE_ERR_FORMAT, "choice %zu: logprobs.top_logprobs has %d entries, token_logprobs "
                             "%zu", k, cJSON_IsArray(top) ? cJSON_GetArraySize(top) : -1, n);
-    if (off && !cJSON_IsNull(off) && (!cJSON_IsArray(off) || (size_t)cJSON_GetArraySize(off) != n))
-        return ge_error_set(err, GE_ERR_FORMAT, "choice %zu: logprobs.text_offset has %d entries, token_logprobs "
-                            "%zu", k, cJSON_IsArray(off) ? cJSON_GetArraySize(off) : -1, n);
     ch->n_tokens = n;
     ch->token_logprobs = xcalloc(n + 1, sizeof *ch->token_logprobs);
     ch->top_max = xcalloc(n + 1, sizeof *ch->top_max);
-    if (cJSON_IsArray(off))
-        ch->text_offset = xcalloc(n + 1, sizeof *ch->text_offset);
+    parse_offsets(cJSON_GetObjectItemCaseSensitive(lp, "text_offset"), n, ch);
+    parse_tokens(cJSON_GetObjectItemCaseSensitive(lp, "tokens"), n, ch);
     const cJSON *t = tl->child;
     const cJSON *p = cJSON_IsArray(top) ? top->child : NULL;
-    const cJSON *o = cJSON_IsArray(off) ? off->child : NULL;
     for (size_t i = 0; i < n; i++, t = t->next) {
         if (cJSON_IsNumber(t) && !logprob_ok(t->valuedouble))
             return ge_error_set(err, GE_ERR_FORMAT, "choice %zu: logprobs.token_logprobs[%zu] is %g, not a "
@@ -88,16 +129,6 @@ static int parse_logprobs(const cJSON *lp, size_t k, struct endpoint_choice *ch,
                                     "null", k, i);
             }
             p = p->next;
-        }
-        if (o) {
-            if (!cJSON_IsNumber(o) || o->valuedouble < 0 || o->valuedouble != floor(o->valuedouble) ||
-                o->valuedouble > 9e15)
-                return ge_error_set(err, GE_ERR_FORMAT, "choice %zu: logprobs.text_offset[%zu] is not a whole number "
-                                    ">= 0", k, i);
-            ch->text_offset[i] = (int64_t)o->valuedouble;
-            if (i > 0 && ch->text_offset[i] < ch->text_offset[i - 1])
-                return ge_error_set(err, GE_ERR_FORMAT, "choice %zu: logprobs.text_offset decreases at %zu", k, i);
-            o = o->next;
         }
     }
     ch->has_logprobs = 1;
@@ -130,6 +161,7 @@ int endpoint_parse_completion(const char *body, size_t len, size_t want_choices,
 {
     memset(out, 0, sizeof *out);
     out->completion_tokens = -1;
+    out->prompt_tokens = -1;
     int rc = GE_OK;
     /* cJSON ends a string at a NUL: with one in the body, the texts are read from a copy where each NUL is U+0001,
        and a choice whose text differs from the plain parse's is flagged (the callers decide what that means). */
@@ -211,6 +243,10 @@ int endpoint_parse_completion(const char *body, size_t len, size_t want_choices,
     const cJSON *ct = cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens");
     if (cJSON_IsNumber(ct) && ct->valuedouble >= 0 && ct->valuedouble < 9e15)
         out->completion_tokens = (int64_t)ct->valuedouble;
+    const cJSON *pt = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens");
+    if (cJSON_IsNumber(pt) && pt->valuedouble >= 0 && pt->valuedouble < 9e15 &&
+        pt->valuedouble == floor(pt->valuedouble))
+        out->prompt_tokens = (int64_t)pt->valuedouble;
 out:
     cJSON_Delete(root);
     cJSON_Delete(plain);
@@ -275,33 +311,97 @@ void endpoint_error_message(const char *body, size_t len, char *out, size_t cap)
     cJSON_Delete(root);
 }
 
-int endpoint_choice_loglik(const struct endpoint_choice *ch, size_t n_prompt, size_t n_cont, int64_t ctx_cp,
-                           int64_t prompt_cp, double *logprob, int64_t *n_scored, int *is_greedy, double **per_token,
-                           struct ge_error *err)
+/* Bytes of the UTF-8 sequence that starts with byte c (1 for a byte that cannot start one: it counts as one
+ * character, as count_code_points in endpoint.c counts it). */
+static size_t utf8_seq_len(unsigned char c)
+{
+    return c >= 0xF0 && c < 0xF8 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+}
+
+static int64_t code_points(const char *s, size_t len)
+{
+    int64_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return n;
+}
+
+/* Text mode: do the first n_pos positions' offsets locate their token strings in the echoed text, ending at the
+ * prompt's end (prompt_cp code points)? GE_ERR_STATE naming the first position that does not. Costs one pass over
+ * the text: offsets never decrease, so the walk from code points to bytes only moves forward. */
+static int check_offsets(const struct endpoint_choice *ch, size_t n_pos, int64_t prompt_cp, struct ge_error *err)
+{
+    if (ch->text_offset == NULL)
+        return ge_error_set(err, GE_ERR_STATE, "logprobs.text_offset is %s",
+                            ch->offset_problem[0] ? ch->offset_problem : "missing");
+    if (ch->tokens == NULL)
+        return ge_error_set(err, GE_ERR_STATE, "logprobs.tokens is missing or not strings, so text_offset cannot be "
+                            "checked against the echoed text");
+    const char *t = ch->text;
+    size_t t_len = strlen(t), at = 0; /* at: the byte where code point cp starts */
+    int64_t cp = 0, end = 0;
+    for (size_t i = 0; i < n_pos; i++) {
+        int64_t off = ch->text_offset[i];
+        if (i == 0 && off != 0)
+            return ge_error_set(err, GE_ERR_STATE, "logprobs.text_offset[0] is %lld: the echoed prompt's first token "
+                                "must start at 0", (long long)off);
+        if (off < cp)
+            return ge_error_set(err, GE_ERR_STATE, "logprobs.text_offset decreases at %zu", i);
+        while (cp < off && at < t_len) {
+            size_t l = utf8_seq_len((unsigned char)t[at]);
+            at = at + l < t_len ? at + l : t_len;
+            cp++;
+        }
+        const char *tok = ch->tokens[i];
+        size_t tok_len = strlen(tok);
+        if (cp < off || tok_len > t_len - at || memcmp(t + at, tok, tok_len) != 0) {
+            size_t shown = 0; /* the text there, as many whole characters as the token has (at least 1, at most 20) */
+            for (int64_t c = 0, want = code_points(tok, tok_len); at + shown < t_len && (c < want || c == 0) && c < 20;
+                 c++)
+                shown += utf8_seq_len((unsigned char)t[at + shown]);
+            shown = at + shown < t_len ? shown : t_len - at;
+            return ge_error_set(err, GE_ERR_STATE, "logprobs.tokens[%zu] \"%.40s\" is not the echoed text at its "
+                                "text_offset %lld (\"%.*s\")", i, tok, (long long)off, (int)shown, t + at);
+        }
+        int64_t e = off + code_points(tok, tok_len);
+        if (e > end)
+            end = e;
+    }
+    if (n_pos > 0 && end != prompt_cp)
+        return ge_error_set(err, GE_ERR_STATE, "the echoed prompt's tokens end at character %lld of the text, the "
+                            "prompt at %lld", (long long)end, (long long)prompt_cp);
+    return GE_OK;
+}
+
+int endpoint_choice_loglik(const struct endpoint_choice *ch, size_t n_prompt, size_t n_cont, size_t n_gen,
+                           int64_t ctx_cp, int64_t prompt_cp, double *logprob, int64_t *n_scored, int *is_greedy,
+                           double **per_token, struct ge_error *err)
 {
     size_t first, end;
     if (per_token)
         *per_token = NULL;
     if (n_cont > 0) {
-        /* token ids were sent: max_tokens 0 returns n_prompt positions, max_tokens 1 one more (dropped) */
-        if (ch->n_tokens != n_prompt && ch->n_tokens != n_prompt + 1)
-            return ge_error_set(err, GE_ERR_FORMAT, "logprobs cover %zu tokens, the prompt has %zu (echo=true "
-                                "should return every prompt token)", ch->n_tokens, n_prompt);
+        /* token ids were sent: exactly one position per id, then the generated ones. A server that adds a token
+           (a BOS before the ids) returns more, and the last n_cont prompt positions would not be the continuation */
+        if (ch->n_tokens != n_prompt + n_gen)
+            return ge_error_set(err, GE_ERR_FORMAT, "logprobs cover %zu positions, the request sent %zu token ids and "
+                                "max_tokens %zu (%s)", ch->n_tokens, n_prompt, n_gen,
+                                ch->n_tokens > n_prompt + n_gen ? "the server adds tokens to a token-id prompt, e.g. "
+                                "a BOS, so positions cannot be matched to the ids sent" : "echo=true should return "
+                                "every prompt token");
         if (n_cont >= n_prompt)
             return ge_error_set(err, GE_ERR_USAGE, "continuation of %zu tokens leaves no context token in a prompt "
                                 "of %zu", n_cont, n_prompt);
         first = n_prompt - n_cont;
         end = n_prompt;
     } else {
-        if (ch->text_offset == NULL)
-            return ge_error_set(err, GE_ERR_FORMAT, "logprobs.text_offset is missing; it is needed to split a text "
-                                "prompt (or give --tokenizer to send token ids)");
-        if (ch->n_tokens > 0 && ch->text_offset[0] != 0)
-            return ge_error_set(err, GE_ERR_FORMAT, "logprobs.text_offset[0] is %lld: the echoed prompt's first token "
-                                "must start at 0", (long long)ch->text_offset[0]);
-        end = 0;
-        while (end < ch->n_tokens && ch->text_offset[end] < prompt_cp)
-            end++;
+        if (ch->n_tokens <= n_gen)
+            return ge_error_set(err, GE_ERR_FORMAT, "logprobs cover %zu positions with max_tokens %zu: no prompt "
+                                "token (echo=true should return every prompt token)", ch->n_tokens, n_gen);
+        end = ch->n_tokens - n_gen;
+        int rc = check_offsets(ch, end, prompt_cp, err);
+        if (rc)
+            return rc;
         first = 0;
         while (first < end && ch->text_offset[first] < ctx_cp)
             first++;

@@ -11,6 +11,13 @@
  * followed by the max_tokens generated ones. text_offset counts Unicode code points from the start of the prompt,
  * as OpenAI and vLLM (Python string indices) do.
  *
+ * text_offset is not trusted: servers build it in ways that do not locate the tokens in the echoed text (vLLM
+ * adds up the lengths of per-token strings, where BOS is "<s>" and a byte that does not complete a character is
+ * U+FFFD, so every later offset is shifted; SGLang sends -1, "not supported yet"). It is only read in text mode,
+ * and only after endpoint_choice_loglik has checked that every prompt token's string is the echoed text at its
+ * offset. Offsets that are not whole numbers >= 0 are therefore not a parse error (token-id prompts never read
+ * them): the choice then has no text_offset and says why in offset_problem.
+ *
  * Every check that fails is an error naming the choice and the field; nothing is guessed: log-probabilities are
  * finite and <= 0, "text" is a string and a batch's choices carry "index". A NUL in a text is flagged, not an
  * error here (text_has_nul). Parsed cJSON trees never
@@ -32,7 +39,9 @@ struct endpoint_choice {
     size_t n_tokens;         /* positions in the logprobs arrays; 0 when the choice has no logprobs */
     double *token_logprobs;  /* (n_tokens) owned; NAN where the server sent null */
     double *top_max;         /* (n_tokens) owned; the largest top_logprobs value per position, NAN for null */
-    int64_t *text_offset;    /* (n_tokens) owned, or NULL when the server sent none */
+    int64_t *text_offset;    /* (n_tokens) owned, or NULL when the server sent none or unusable ones */
+    char offset_problem[96]; /* why text_offset is NULL although the server sent one; "" otherwise */
+    char **tokens;           /* (n_tokens) owned strings of logprobs.tokens, or NULL when absent or not strings */
     int has_logprobs;        /* 1 when "logprobs" was an object */
     int text_has_nul;        /* 1 when "text" holds a NUL (\u0000); text then has U+0001 in its place */
 };
@@ -42,6 +51,7 @@ struct endpoint_completion {
     struct endpoint_choice *choices; /* (n_choices) owned */
     size_t n_choices;
     int64_t completion_tokens;       /* usage.completion_tokens, -1 when absent */
+    int64_t prompt_tokens;           /* usage.prompt_tokens (all prompts of the request), -1 when absent */
 };
 
 void endpoint_completion_release(struct endpoint_completion *c);
@@ -60,17 +70,26 @@ int endpoint_parse_models(const char *body, size_t len, char **ids, size_t cap, 
  * or the raw text), cut to cap - 1 bytes, into out. Never fails. */
 void endpoint_error_message(const char *body, size_t len, char *out, size_t cap);
 
-/* The log-likelihood of the continuation in an echoed choice.
- * Scored positions [first, n_prompt): by tokens (first = n_prompt - n_cont) when the prompt was sent as token ids,
- * where n_prompt is the number of ids sent; by text (n_cont == 0), first = the first position whose text_offset is
- * at or after ctx_cp code points, n_prompt = the positions whose text_offset is before prompt_cp (the generated
- * position of max_tokens = 1 is dropped either way). A token that straddles the boundary (starts before ctx_cp,
- * ends after it) belongs to the context and is not scored: the continuation then begins at the next token.
+/* The log-likelihood of the continuation in an echoed choice, whose request asked for n_gen (max_tokens) generated
+ * positions after the prompt's; those are dropped.
+ * Token mode (n_cont > 0: the prompt went as n_prompt token ids): the choice must have exactly n_prompt + n_gen
+ * positions (a server that adds a BOS to token ids returns one more, and every position would be shifted), and the
+ * scored ones are [n_prompt - n_cont, n_prompt).
+ * Text mode (n_cont == 0; n_prompt is ignored): the prompt positions are the first n_tokens - n_gen. Their
+ * text_offset is checked against the echoed text (ch->text, which the caller has checked starts with the prompt)
+ * and logprobs.tokens: offsets start at 0 and never decrease, text[off[i] : off[i] + len(tokens[i])] == tokens[i]
+ * in code points for every prompt token, and the last one ends at prompt_cp. When that does not hold the offsets
+ * cannot split this prompt and the result is GE_ERR_STATE (the server's convention, not a damaged answer: asking
+ * again gives the same; the caller tells the user to send token ids). Then first = the first position whose
+ * text_offset is at or after ctx_cp code points. A token that straddles the boundary (starts before ctx_cp, ends
+ * after it) belongs to the context and is not scored: the continuation then begins at the next token.
  * is_greedy follows lm-eval: every scored token's log-prob equals the largest of its top_logprobs (one above them
- * all is an inconsistent answer: an error). In text mode the first token must start at offset 0.
- * per_token (may be NULL) gets a malloc'ed copy of the scored log-probs. Errors (GE_ERR_FORMAT) name the field. */
-int endpoint_choice_loglik(const struct endpoint_choice *ch, size_t n_prompt, size_t n_cont, int64_t ctx_cp,
-                           int64_t prompt_cp, double *logprob, int64_t *n_scored, int *is_greedy, double **per_token,
-                           struct ge_error *err);
+ * all is an inconsistent answer: an error).
+ * per_token (may be NULL) gets a malloc'ed copy of the scored log-probs. Errors: GE_ERR_FORMAT (a malformed
+ * answer, naming the field), GE_ERR_STATE (text mode: offsets that do not locate the tokens), GE_ERR_USAGE (the
+ * request cannot be scored from any answer, e.g. an empty context in text mode). */
+int endpoint_choice_loglik(const struct endpoint_choice *ch, size_t n_prompt, size_t n_cont, size_t n_gen,
+                           int64_t ctx_cp, int64_t prompt_cp, double *logprob, int64_t *n_scored, int *is_greedy,
+                           double **per_token, struct ge_error *err);
 
 #endif

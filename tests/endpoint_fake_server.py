@@ -28,6 +28,19 @@ Faults (--fault, comma-separated), applied to POST /v1/completions:
   holdgen          a generation request (no echo; the start-up probe has echo) is held unanswered, at most 600 s,
                    until /control switches holdgen off, then answered: a run that lasts exactly as long as a test
                    needs
+  vllmbos          text prompts: the answer lists a first token "<s>" (a BOS the text does not contain) and builds
+                   text_offset by adding up token lengths, as vLLM does, so every offset is 3 too far
+  vllmfffd         text prompts: a token with non-ASCII characters is listed with U+FFFD U+FFFD for each (a byte
+                   token that does not complete a character, as vLLM lists it) and offsets are added up: offsets
+                   after such a token are wrong, those of an ASCII prompt right
+  negoffsets       every text_offset is -1 (SGLang: "not supported yet")
+  addbos           token-id prompts get an id 1 in front (a server that adds BOS): one more position, and
+                   usage.prompt_tokens counts it
+  badusage         the FIRST attempt of each request body with several prompts has usage.prompt_tokens one too
+                   high (the single-prompt start-up probe is spared: there a wrong count is taken as the server's)
+  idecho           token-id prompts are echoed as "<id>" strings even with --vocab (an echo that is not their text)
+--vocab FILE       a tokenizer.json with a byte-level vocabulary: token-id prompts are echoed as their text (control
+                   tokens dropped), as real servers do; without it they are echoed as "<id>" strings
 --require-key K    answers 401 unless "Authorization: Bearer K"
 --log FILE         one JSON line per completions request: attempt, status, prompts, time
 POST /control {"fault": "...", "require_key": K|null, "log": FILE}   switches all three at run time and forgets
@@ -83,6 +96,39 @@ def prompt_tokens(prompt):
     return toks, list(prompt), offs
 
 
+VOCAB = {}  # id -> bytes, from --vocab (byte-level BPE); special tokens are absent (dropped from an echo)
+
+
+def load_vocab(path):
+    """id -> bytes of a byte-level tokenizer.json (GPT-2's byte-to-unicode table reversed)."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("\xa1"), ord("\xac") + 1)) + \
+        list(range(ord("\xae"), ord("\xff") + 1))
+    cs = bs[:]
+    k = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + k)
+            k += 1
+    to_byte = {chr(c): b for b, c in zip(bs, cs)}
+    with open(path) as f:
+        tok = json.load(f)
+    special = {t["id"] for t in tok.get("added_tokens", [])}
+    return {i: bytes(to_byte[ch] for ch in piece) for piece, i in tok["model"]["vocab"].items() if i not in special}
+
+
+def ids_text(ids):
+    return b"".join(VOCAB.get(i, b"") for i in ids).decode("utf-8", "replace")
+
+
+def cumulative(toks):
+    offs, o = [], 0
+    for t in toks:
+        offs.append(o)
+        o += len(t)
+    return offs
+
+
 def generate_text(values, max_tokens, stop):
     last = values[-1] if values else 0
     words = []
@@ -109,6 +155,8 @@ def generate_text(values, max_tokens, stop):
 
 
 def choice_for(prompt, body, faults):
+    if "addbos" in faults and isinstance(prompt, list):
+        prompt = [1] + prompt
     toks, vals, offs = prompt_tokens(prompt)
     max_tokens = int(body.get("max_tokens", 16))
     echo = bool(body.get("echo", False)) and "noecho" not in faults
@@ -127,15 +175,30 @@ def choice_for(prompt, body, faults):
         gen_top = [{"<g>": -0.5}] * max_tokens
         gen_off = [plen] * max_tokens
         if echo:
+            if isinstance(prompt, str):
+                ptext = prompt
+            elif VOCAB and "idecho" not in faults:
+                ptext = ids_text(prompt)
+            else:
+                ptext = "".join(toks)
+            if isinstance(prompt, str) and "vllmbos" in faults:
+                toks, lps, tops = ["<s>"] + toks, [None] + lps, [None] + tops
+                lps[1], tops[1] = token_logprob(vals[0], 0), {toks[1]: token_logprob(vals[0], 0)}
+                offs = cumulative(toks)
+            if isinstance(prompt, str) and "vllmfffd" in faults:
+                toks = ["".join("\ufffd\ufffd" if ord(ch) > 127 else ch for ch in t) for t in toks]
+                offs = cumulative(toks)
             lp = {"tokens": toks + gen_t, "token_logprobs": lps + gen_lp, "top_logprobs": tops + gen_top,
                   "text_offset": offs + gen_off}
-            text = (prompt if isinstance(prompt, str) else "".join(toks)) + "<g>" * max_tokens
+            if "negoffsets" in faults:
+                lp["text_offset"] = [-1] * len(lp["text_offset"])
+            text = ptext + "<g>" * max_tokens
         else:
             lp = {"tokens": gen_t, "token_logprobs": gen_lp, "top_logprobs": gen_top, "text_offset": gen_off}
             text = "<g>" * max_tokens
-        return {"text": text, "logprobs": lp, "finish_reason": "length"}, max_tokens
+        return {"text": text, "logprobs": lp, "finish_reason": "length"}, max_tokens, len(vals)
     text, n = generate_text(vals, max_tokens, body.get("stop"))
-    return {"text": text, "logprobs": None, "finish_reason": "stop"}, n
+    return {"text": text, "logprobs": None, "finish_reason": "stop"}, n, len(vals)
 
 
 class State:
@@ -280,14 +343,18 @@ class Handler(BaseHTTPRequestHandler):
         if gen400 and not body.get("echo") and any(isinstance(p, str) and len(p) > gen400 for p in prompts):
             return fail(400, {"object": "error", "message": "This model's maximum context length is 512 tokens",
                               "code": 400}, name="gen400")
-        choices, n_gen = [], 0
+        choices, n_gen, n_in = [], 0, 0
         for i, p in enumerate(prompts):
-            c, k = choice_for(p, body, faults)
+            c, k, n_p = choice_for(p, body, faults)
             c["index"] = i
             choices.append(c)
             n_gen += k
+            n_in += n_p
         obj = {"id": "cmpl-fake", "object": "text_completion", "model": body.get("model"), "choices": choices,
-               "usage": {"completion_tokens": n_gen}}
+               "usage": {"prompt_tokens": n_in, "completion_tokens": n_gen}}
+        if first and "badusage" in faults and len(prompts) > 1:
+            obj["usage"]["prompt_tokens"] += 1
+            return fail(200, obj, name="badusage")
         if (first and "poslogprob" in faults or "alwaysposlogprob" in faults) and choices[0]["logprobs"]:
             choices[0]["logprobs"]["token_logprobs"][len(prompt_tokens(prompts[0])[0]) - 1] = 0.7
             return fail(200, obj, name="poslogprob")
@@ -359,7 +426,10 @@ def main():
     ap.add_argument("--fault", default="")
     ap.add_argument("--require-key")
     ap.add_argument("--log")
+    ap.add_argument("--vocab")
     a = ap.parse_args()
+    if a.vocab:
+        VOCAB.update(load_vocab(a.vocab))
     faults, die_after = parse_faults(a.fault)
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     srv.daemon_threads = True

@@ -4,7 +4,8 @@
 # score independently). Covers: text and token-id prompts, generation with stop strings, a server that returns 500
 # then succeeds, 429 with Retry-After, stalls (timeout), connection resets, truncated transfers, malformed JSON, the
 # wrong number of choices, a server without prompt log-probs (fails at once, generation still works), max_tokens 0
-# refused, API keys (never printed or stored), retries exhausted, no retry on 401, a dead endpoint taken out of
+# refused, answers that cannot be scored (vLLM-style and SGLang offsets in text mode, a server adding BOS to token
+# ids, a wrong usage.prompt_tokens, token-id choices swapped in a batch), API keys (never printed or stored), retries exhausted, no retry on 401, a dead endpoint taken out of
 # rotation, and `glam-eval run` with faults and with a server that dies mid-run and is resumed: same scores as a
 # clean run, nothing answered twice. One fake server serves most cases (its faults are switched through POST
 # /control). Prints TAP. The `run` part skips without ../shared/data.
@@ -66,7 +67,7 @@ $check expect "$tmp/reqs.jsonl" "$tmp/ids.txt" "$tmp" "Hello there" 12 $'\n'
 head -2 "$tmp/expect.txt" >"$tmp/expect2.txt"
 
 # ---- clean server: loglik (text), generate, token ids -------------------------------------------------------
-start_server main 0
+start_server main 0 --vocab "$tokf"
 mport=$port
 url="http://127.0.0.1:$port/v1"
 setfault "" "" clean
@@ -149,6 +150,82 @@ for fault in noecho noecho400; do
         >"$tmp/gen_$fault.txt" 2>/dev/null && cmp -s "$tmp/gen_$fault.txt" "$tmp/gen.expect"
     ok $? "$fault: generation still works"
 done
+
+# ---- answers whose offsets or positions cannot be trusted: refused, never scored ---------------------------------
+# vLLM lists BOS as "<s>" and adds up token lengths, so every text_offset is 3 too far (the probe sees it)
+setfault vllmbos "" o_vllmbos
+"$bin" loglik --model "$url" --requests "$tmp/reqs.jsonl" >"$tmp/out_vllmbos.txt" 2>"$tmp/err_vllmbos.txt"
+rc=$?
+[ "$rc" = 1 ] && [ ! -s "$tmp/out_vllmbos.txt" ] && [ "$(wc -l <"$tmp/o_vllmbos.log")" -le 2 ] &&
+    grep -q "text prompts cannot be scored on this server: .*tokens\[0\] \"<s>\" is not the echoed text.*--tokenizer" \
+        "$tmp/err_vllmbos.txt"
+ok $? "vLLM-style offsets (BOS as \"<s>\"): text loglik refused at the probe, naming --tokenizer, nothing scored"
+"$bin" loglik --model "$url" --tokenizer "$tokf" --requests "$tmp/reqs.jsonl" >"$tmp/out_vllmbos_ids.txt" 2>&1 &&
+    cmp -s "$tmp/expect_ids.txt" "$tmp/out_vllmbos_ids.txt"
+ok $? "vLLM-style offsets: with --tokenizer the answers are exact"
+"$bin" generate --model "$url" --prompt "Hello there" --max-tokens 12 --until $'\n' >"$tmp/gen_vllmbos.txt" \
+    2>/dev/null &&
+    cmp -s "$tmp/gen_vllmbos.txt" "$tmp/gen.expect"
+ok $? "vLLM-style offsets: generation still works"
+# a token with non-ASCII characters listed as U+FFFD pairs: the ASCII probe passes, that prompt is refused
+setfault vllmfffd "" o_vllmfffd
+"$bin" loglik --model "$url" --requests "$tmp/reqs.jsonl" >/dev/null 2>"$tmp/err_vllmfffd.txt"
+rc=$?
+[ "$rc" = 1 ] && grep -q "reqs.jsonl: line 3: .*text_offset does not locate its tokens in this prompt.*--tokenizer" \
+    "$tmp/err_vllmfffd.txt"
+ok $? "vLLM-style U+FFFD token strings: the prompt they shift is refused per request, naming --tokenizer"
+sed 3d "$tmp/reqs.jsonl" >"$tmp/reqs_ascii.jsonl"
+sed 3d "$tmp/expect.txt" >"$tmp/expect_ascii.txt"
+"$bin" loglik --model "$url" --requests "$tmp/reqs_ascii.jsonl" >"$tmp/out_vllmfffd.txt" 2>/dev/null &&
+    cmp -s "$tmp/expect_ascii.txt" "$tmp/out_vllmfffd.txt"
+ok $? "vLLM-style U+FFFD token strings: ASCII prompts (offsets that check out) are exact"
+# SGLang: text_offset -1. Token ids and generation need no offsets; text prompts are refused at the probe
+setfault negoffsets "" o_neg
+"$bin" loglik --model "$url" --tokenizer "$tokf" --requests "$tmp/reqs.jsonl" >"$tmp/out_neg_ids.txt" 2>&1 &&
+    cmp -s "$tmp/expect_ids.txt" "$tmp/out_neg_ids.txt"
+ok $? "text_offset -1 (SGLang): token-id log-likelihoods are exact"
+"$bin" generate --model "$url" --prompt "Hello there" --max-tokens 12 --until $'\n' >"$tmp/gen_neg.txt" 2>/dev/null &&
+    cmp -s "$tmp/gen_neg.txt" "$tmp/gen.expect"
+ok $? "text_offset -1 (SGLang): generation works"
+"$bin" loglik --model "$url" --requests "$tmp/reqs.jsonl" >/dev/null 2>"$tmp/err_neg.txt"
+[ $? = 1 ] && grep -q "text prompts cannot be scored on this server: .*text_offset is -1.*--tokenizer" "$tmp/err_neg.txt"
+ok $? "text_offset -1 (SGLang): text loglik refused at the probe, naming --tokenizer"
+# a server that puts BOS before token ids: one position more than ids sent, so the slice would be shifted
+setfault addbos "" o_addbos
+"$bin" loglik --model "$url" --tokenizer "$tokf" --requests "$tmp/reqs.jsonl" >"$tmp/out_addbos.txt" \
+    2>"$tmp/err_addbos.txt"
+rc=$?
+[ "$rc" = 1 ] && [ ! -s "$tmp/out_addbos.txt" ] && [ "$(wc -l <"$tmp/o_addbos.log")" -le 2 ] &&
+    grep -q "token-id prompts cannot .*logprobs cover [0-9]* positions, the request sent [0-9]* token ids and max_tokens 0 (the server adds tokens" \
+        "$tmp/err_addbos.txt"
+ok $? "a server that adds BOS to token ids: refused at the probe, naming its count of positions"
+"$bin" generate --model "$url" --tokenizer "$tokf" --prompt "Hello there" --max-tokens 12 >/dev/null 2>&1
+ok $? "a server that adds BOS to token ids: generation still works"
+setfault badusage "" o_badusage
+"$bin" loglik --model "$url" --tokenizer "$tokf" $fast --prompts-per-request 2 --requests "$tmp/reqs.jsonl" \
+    >"$tmp/out_badusage.txt" 2>"$tmp/err_badusage.txt"
+rc=$?
+[ "$rc" = 0 ] && cmp -s "$tmp/expect_ids.txt" "$tmp/out_badusage.txt" &&
+    grep -q "usage.prompt_tokens is [0-9]*, the request sent [0-9]* token ids" "$tmp/err_badusage.txt"
+ok $? "usage.prompt_tokens other than the ids sent: rejected, retried, exact answers"
+# token ids, two prompts per request, choices swapped under their index: only the echoed text tells
+setfault swapecho "" m_swapids
+"$bin" loglik --model "$url" --tokenizer "$tokf" $fast --prompts-per-request 2 --requests "$tmp/reqs.jsonl" \
+    >"$tmp/out_swapids.txt" 2>"$tmp/err_swapids.txt"
+rc=$?
+[ "$rc" = 0 ] && cmp -s "$tmp/expect_ids.txt" "$tmp/out_swapids.txt" &&
+    [ "$(count m_swapids '"fault": "swapecho"')" -ge 2 ] &&
+    grep -q "choice 0: the echoed text is prompt 1's, not the prompt sent" "$tmp/err_swapids.txt"
+ok $? "token ids, --prompts-per-request 2, swapped choices: rejected, retried, exact answers"
+setfault idecho "" o_idecho
+"$bin" loglik --model "$url" --tokenizer "$tokf" --prompts-per-request 2 --requests "$tmp/reqs.jsonl" \
+    >/dev/null 2>"$tmp/err_idecho.txt"
+[ $? = 1 ] && grep -q "echo of a token-id prompt is not that prompt's text.*use --prompts-per-request 1" \
+    "$tmp/err_idecho.txt"
+ok $? "token ids batched on a server whose echo is not the prompt's text: refused (a swap could not be seen)"
+"$bin" loglik --model "$url" --tokenizer "$tokf" --requests "$tmp/reqs.jsonl" >"$tmp/out_idecho.txt" 2>&1 &&
+    cmp -s "$tmp/expect_ids.txt" "$tmp/out_idecho.txt"
+ok $? "the same server, one prompt per request: exact answers"
 
 # ---- max_tokens 0 refused: max_tokens 1, generated position dropped ----------------------------------------------
 setfault nomax0 "" nomax0

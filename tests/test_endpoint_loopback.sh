@@ -50,6 +50,8 @@ cat >"$tmp/reqs.jsonl" <<'EOF'
 {"context": "The cat sat on the ", "continuation": "mat. It was happy."}
 {"context": "Tom had a red ball. He liked to", "continuation": " play with it every day in the park"}
 {"context": "One day, a big dog came.", "continuation": " The dog was very friendly and"}
+{"context": "Lily saw a 🐶 and a big dog", "continuation": " in the park"}
+{"context": "Tom said 日本 to his mom and ran to the", "continuation": " park"}
 EOF
 grep -v '"context": ""' "$tmp/reqs.jsonl" >"$tmp/reqs_text.jsonl"
 
@@ -68,10 +70,15 @@ for which in stories glam; do
         >"$tmp/remote.txt" 2>&1
     close "$tmp/local.txt" "$tmp/remote.txt" >"$tmp/d.txt"
     ok $? "$which: token-id log-likelihoods equal the local backend's to 1e-5 per token ($(tail -1 "$tmp/d.txt"))"
+    # several token-id prompts per request: each choice's echo is checked against its ids decoded (a swap would be)
+    "$bin" loglik --model "$url" --tokenizer "$tok" $opts --per-token --prompts-per-request 3 \
+        --requests "$tmp/reqs.jsonl" >"$tmp/remote3.txt" 2>&1
+    close "$tmp/local.txt" "$tmp/remote3.txt" >"$tmp/d.txt"
+    ok $? "$which: the same with --prompts-per-request 3 ($(tail -1 "$tmp/d.txt"))"
     "$bin" loglik --model "$model" $opts --per-token --requests "$tmp/reqs_text.jsonl" >"$tmp/local_t.txt" 2>&1
     "$bin" loglik --model "$url" $opts --per-token --requests "$tmp/reqs_text.jsonl" >"$tmp/remote_t.txt" 2>&1
     close "$tmp/local_t.txt" "$tmp/remote_t.txt" >"$tmp/d.txt"
-    ok $? "$which: text-prompt log-likelihoods (text_offset split) equal too ($(tail -1 "$tmp/d.txt"))"
+    ok $? "$which: text-prompt log-likelihoods (text_offset split, checked) equal too ($(tail -1 "$tmp/d.txt"))"
 
     same=0
     for p in "Once upon a time" "The little dog" "Lily went to the park and"; do

@@ -61,14 +61,19 @@ static void run_completion(const cJSON *c, const char *id)
     double ct = case_opt_num(c, id, "completion_tokens");
     if (!isnan(ct))
         tap_is_int(comp.completion_tokens, (long long)ct, "%s: usage.completion_tokens", id);
+    double pt = case_opt_num(c, id, "prompt_tokens");
+    if (!isnan(pt))
+        tap_is_int(comp.prompt_tokens, (long long)pt, "%s: usage.prompt_tokens", id);
     const cJSON *ll = cJSON_GetObjectItemCaseSensitive(c, "ll");
     if (ll) {
         double lp = 0;
         int64_t n = 0;
         int greedy = -1;
         double *per = NULL;
+        double n_gen = case_opt_num(ll, id, "n_gen"); /* the max_tokens asked for; 0 when absent */
         rc = endpoint_choice_loglik(&comp.choices[0], (size_t)case_num(ll, id, "n_prompt"),
-                                    (size_t)case_num(ll, id, "n_cont"), (int64_t)case_num(ll, id, "ctx_cp"),
+                                    (size_t)case_num(ll, id, "n_cont"), isnan(n_gen) ? 0 : (size_t)n_gen,
+                                    (int64_t)case_num(ll, id, "ctx_cp"),
                                     (int64_t)case_num(ll, id, "prompt_cp"), &lp, &n, &greedy, &per, &err);
         const char *want_ll_err = case_opt_str(c, id, "ll_error");
         if (want_ll_err) {
