@@ -653,7 +653,10 @@ static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd"
 #define PALETTE_N (sizeof palette / sizeof palette[0])
 
 /* GLaM's scaling figure for one average: x = log10(activated parameters per token), y = score; one colour per
- * shot setting; a hollow marker is an INCOMPLETE average, a square a paper's average that cannot be recomputed. */
+ * shot setting. A square is a paper's printed average, plotted wherever the paper prints one; a circle is a
+ * recomputed average, filled when complete and hollow when INCOMPLETE or PARTIAL (not comparable with GLaM's). A
+ * published run's incomplete recomputation is not plotted beside its paper's average: it averages a few of the
+ * paper's numbers (GLaM 64B/64E one-shot NLU: 3 of 21) and would sit far from the published point. */
 static void svg_scaling(const struct report *r, FILE *f, int nlg)
 {
     const double W = 420, H = 300, L = 50, R = 15, T = 30, B = 45;
@@ -697,29 +700,73 @@ static void svg_scaling(const struct report *r, FILE *f, int nlg)
             continue;
         double px = L + pw * (log10((double)col->n_active_params) - xmin) / (xmax - xmin);
         const char *colour = palette[col->setting % PALETTE_N];
-        char t[160], s[24];
+        char t[160], s[24], status[REPORT_AVG_STATUS_CAP];
         column_title(col, t, sizeof t);
-        if (a->n_present == 0) { /* only the paper's average exists: a square, titled as the paper's */
+        report_setting_name(col, s, sizeof s);
+        if (!isnan(published)) { /* the paper's own average: a square */
             double qy = T + ph - ph * fmin(fmax(published, 0), 1);
             fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"8\" height=\"8\" fill=\"%s\"><title>", px - 4,
                     qy - 4, colour);
             html_escape(f, t);
-            fprintf(f, " %s: %.1f (the paper's average; no per-task numbers to recompute it)</title></rect>\n",
-                    report_setting_name(col, s, sizeof s), 100.0 * published);
-            continue;
+            fprintf(f, " %s: %.1f (published: the paper's average)</title></rect>\n", s, 100.0 * published);
         }
+        if (a->n_present == 0 || (!isnan(published) && !report_avg_complete(a)))
+            continue;
         double py = T + ph - ph * fmin(fmax(a->value, 0), 1);
         fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"4\" stroke=\"%s\" fill=\"%s\"><title>", px, py, colour,
                 report_avg_complete(a) ? colour : "white");
         html_escape(f, t);
-        fprintf(f, " %s: %.2f%s</title></circle>\n", report_setting_name(col, s, sizeof s), 100.0 * a->value,
-                report_avg_complete(a) ? "" : " INCOMPLETE");
+        if (report_avg_complete(a))
+            fprintf(f, " %s: %.2f recomputed</title></circle>\n", s, 100.0 * a->value);
+        else
+            fprintf(f, " %s: %.2f recomputed, %s: not comparable with GLaM's</title></circle>\n", s,
+                    100.0 * a->value, report_avg_status(a, status, sizeof status));
     }
     static const char *const names[] = {"zero-shot", "one-shot", "few-shot", "other K"};
     for (int s = 0; s < 4; s++)
         fprintf(f, "<circle cx=\"%g\" cy=\"%g\" r=\"4\" fill=\"%s\"/><text x=\"%g\" y=\"%g\" font-size=\"10\">%s"
                    "</text>\n", L + 8 + 80.0 * s, T + 10, palette[s], L + 15 + 80.0 * s, T + 13, names[s]);
+    fprintf(f, "<rect x=\"%g\" y=\"%g\" width=\"7\" height=\"7\" fill=\"#444\"/><text x=\"%g\" y=\"%g\" "
+               "font-size=\"10\">published</text><circle cx=\"%g\" cy=\"%g\" r=\"3.5\" stroke=\"#444\" "
+               "fill=\"white\"/><text x=\"%g\" y=\"%g\" font-size=\"10\">INCOMPLETE or PARTIAL</text>\n",
+            L + 4.5, T + 20.5, L + 15, T + 27, L + 88, T + 24, L + 95, T + 27);
     fputs("</svg>\n", f);
+}
+
+/* Bar styles: a column's colour is palette[c % 10] and, past the first 10 columns, a fill pattern in that colour
+ * (diagonal, anti-diagonal, horizontal, vertical, crossed, dotted), so the first 70 columns (REPORT_MAX_COLUMNS is
+ * 64) each get their own (colour, pattern) pair. A pattern's id names the pair, "bar-p<pattern>-c<colour>", and is
+ * defined once in the bar chart's <defs>; the legend's swatches refer to it. */
+#define BAR_PATTERNS 7 /* 0 = solid */
+
+static void bar_fill(size_t column, char *buf, size_t cap)
+{
+    size_t colour = column % PALETTE_N, pattern = (column / PALETTE_N) % BAR_PATTERNS;
+    if (pattern == 0)
+        snprintf(buf, cap, "%s", palette[colour]);
+    else
+        snprintf(buf, cap, "url(#bar-p%zu-c%zu)", pattern, colour);
+}
+
+static void bar_defs(const struct report *r, FILE *f)
+{
+    fputs("<defs>\n", f);
+    for (size_t c = PALETTE_N; c < r->n_columns && c < PALETTE_N * BAR_PATTERNS; c++) {
+        size_t colour = c % PALETTE_N, pattern = c / PALETTE_N;
+        const char *k = palette[colour];
+        fprintf(f, "<pattern id=\"bar-p%zu-c%zu\" width=\"4\" height=\"4\" patternUnits=\"userSpaceOnUse\">"
+                   "<rect width=\"4\" height=\"4\" fill=\"white\"/>", pattern, colour);
+        switch (pattern) {
+        case 1: fprintf(f, "<path d=\"M0,4 L4,0\" stroke=\"%s\" stroke-width=\"1.5\"/>", k); break;
+        case 2: fprintf(f, "<path d=\"M0,0 L4,4\" stroke=\"%s\" stroke-width=\"1.5\"/>", k); break;
+        case 3: fprintf(f, "<path d=\"M0,2 L4,2\" stroke=\"%s\" stroke-width=\"1.5\"/>", k); break;
+        case 4: fprintf(f, "<path d=\"M2,0 L2,4\" stroke=\"%s\" stroke-width=\"1.5\"/>", k); break;
+        case 5: fprintf(f, "<path d=\"M0,2 L4,2 M2,0 L2,4\" stroke=\"%s\" stroke-width=\"1\"/>", k); break;
+        default: fprintf(f, "<circle cx=\"2\" cy=\"2\" r=\"1.2\" fill=\"%s\"/>", k); break;
+        }
+        fputs("</pattern>\n", f);
+    }
+    fputs("</defs>\n", f);
 }
 
 /* Per-task bars: one group per row that some column has, one bar per column (colour = column). */
@@ -736,6 +783,7 @@ static void svg_bars(const struct report *r, FILE *f)
     double group_w = bar * (double)r->n_columns + 10;
     double W = L + group_w * (double)(n_groups ? n_groups : 1) + 20, H = T + ph + B;
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" role=\"img\">\n", W, H);
+    bar_defs(r, f);
     fprintf(f, "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#444\"/>\n", L, T + ph, W - 10, T + ph);
     for (int y = 0; y <= 100; y += 25)
         fprintf(f, "<text x=\"%g\" y=\"%g\" font-size=\"10\" text-anchor=\"end\">%d</text>\n", L - 4,
@@ -755,8 +803,11 @@ static void svg_bars(const struct report *r, FILE *f)
             double h = ph * fmin(fmax(cell->value, 0), 1);
             char t[160], s[24];
             column_title(&r->columns[c], t, sizeof t);
-            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%g\" height=\"%.1f\" fill=\"%s\"><title>",
-                    x0 + bar * (double)c, T + ph - h, bar - 1, h, palette[c % PALETTE_N]);
+            char fill[32];
+            bar_fill(c, fill, sizeof fill);
+            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%g\" height=\"%.1f\" fill=\"%s\" stroke=\"%s\" "
+                       "stroke-width=\"0.5\"><title>", x0 + bar * (double)c, T + ph - h, bar - 1, h, fill,
+                    palette[c % PALETTE_N]);
             html_escape(f, report_row_at(i)->label);
             fputs(", ", f);
             html_escape(f, t);
@@ -772,7 +823,11 @@ static void svg_bars(const struct report *r, FILE *f)
     for (size_t c = 0; c < r->n_columns; c++) {
         char t[160], s[24];
         column_title(&r->columns[c], t, sizeof t);
-        fprintf(f, "<span style=\"color:%s\">■</span> ", palette[c % PALETTE_N]);
+        char fill[32];
+        bar_fill(c, fill, sizeof fill);
+        fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"12\" height=\"12\" class=\"swatch\"><rect "
+                   "x=\"0.5\" y=\"0.5\" width=\"11\" height=\"11\" fill=\"%s\" stroke=\"%s\"/></svg> ", fill,
+                palette[c % PALETTE_N]);
         html_escape(f, t);
         fprintf(f, " %s &nbsp; ", report_setting_name(&r->columns[c], s, sizeof s));
     }

@@ -230,10 +230,70 @@ static void check_formats(const struct report *r)
                "json: MultiRC's F1a aggregates as lm-eval's f1 (pooled answer options), not a mean");
     cJSON_Delete(root);
     char *html = write_to_string(r, REPORT_HTML);
+    /* the scaling figure plots GLaM's printed one-shot NLU (68.7), never its recomputation over 3 of 21 numbers */
+    int glam_one_recomputed = 0;
+    for (const char *p = html ? strstr(html, "[glam-64b64e] one-shot: ") : NULL; p;
+         p = strstr(p + 1, "[glam-64b64e] one-shot: ")) {
+        const char *end = strchr(p, '<'), *rec = strstr(p, " recomputed");
+        glam_one_recomputed |= rec && end && rec < end;
+    }
+    tap_ok(html && strstr(html, "GLaM (64B/64E) [glam-64b64e] one-shot: 68.7 (published: the paper's average)") &&
+               !glam_one_recomputed &&
+               strstr(html, "GPT-3 175B [gpt3-175b] one-shot: 65.4 (published: the paper's average)"),
+           "html: the scaling figure plots a paper's printed average, not an INCOMPLETE recomputation beside it");
     tap_ok(html && strstr(html, "<!DOCTYPE html>") && strstr(html, "<svg") && strstr(html, "</html>") &&
                !strstr(html, "<script") && !strstr(html, "src=") && !strstr(html, "href="),
            "html: one file with inline SVG, no script and no external resource");
     free(md), free(csv), free(tex), free(json), free(html);
+}
+
+/* Every column of the bar chart has its own style: with REPORT_MAX_COLUMNS columns (64; the palette has 10 colours)
+ * the legend's swatches carry as many different fills, and every pattern a fill names is defined. */
+static void check_bar_styles(void)
+{
+    struct report r = {.db_path = "synthetic.db", .n_columns = REPORT_MAX_COLUMNS};
+    r.columns = calloc(r.n_columns, sizeof *r.columns);
+    size_t row = (size_t)report_row_find("copa", task_find("copa")->primary_metric);
+    for (size_t c = 0; c < r.n_columns; c++) {
+        struct report_column *col = &r.columns[c];
+        col->run_id = (int64_t)c + 1;
+        col->model = "m";
+        col->n_params = col->n_active_params = -1;
+        col->flops_per_token = NAN;
+        col->cells = calloc(report_n_rows(), sizeof *col->cells);
+        col->cells[row] = (struct report_cell){.present = 1, .value = 0.5, .std_error = NAN, .n = 1};
+        double v[64]; /* report_n_rows() is 31 */
+        for (size_t k = 0; k < report_n_rows(); k++)
+            v[k] = col->cells[k].present ? col->cells[k].value : NAN;
+        report_glam_averages(v, NULL, &col->nlg, &col->nlu, &col->all);
+        col->published_nlg = col->published_nlu = col->published_all = NAN;
+    }
+    char *html = write_to_string(&r, REPORT_HTML);
+    const char *needle = "class=\"swatch\"><rect x=\"0.5\" y=\"0.5\" width=\"11\" height=\"11\" fill=\"";
+    char fills[REPORT_MAX_COLUMNS][64];
+    size_t n_fills = 0, n_distinct = 0, n_undefined = 0;
+    for (const char *p = html ? strstr(html, needle) : NULL; p && n_fills < REPORT_MAX_COLUMNS;
+         p = strstr(p + 1, needle)) {
+        const char *v = p + strlen(needle), *e = strchr(v, '"');
+        snprintf(fills[n_fills], sizeof fills[n_fills], "%.*s", (int)(e - v), v);
+        size_t j = 0;
+        while (j < n_fills && strcmp(fills[j], fills[n_fills]) != 0)
+            j++;
+        n_distinct += j == n_fills;
+        if (strncmp(fills[n_fills], "url(#", 5) == 0) {
+            char def[80];
+            snprintf(def, sizeof def, "<pattern id=\"%.*s\"", (int)strlen(fills[n_fills]) - 6, fills[n_fills] + 5);
+            n_undefined += strstr(html, def) == NULL;
+        }
+        n_fills++;
+    }
+    tap_ok(n_fills == REPORT_MAX_COLUMNS && n_distinct == n_fills && n_undefined == 0,
+           "html: %zu columns, %zu legend swatches, %zu distinct fills (colour and pattern), %zu undefined patterns",
+           r.n_columns, n_fills, n_distinct, n_undefined);
+    free(html);
+    for (size_t c = 0; c < r.n_columns; c++)
+        free(r.columns[c].cells);
+    free(r.columns);
 }
 
 static void check_published(void)
@@ -349,6 +409,7 @@ int main(void)
     check_rows();
     check_averages();
     check_data_errors();
+    check_bar_styles();
     check_published();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
