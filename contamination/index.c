@@ -668,8 +668,15 @@ int cn_index_write(struct cn_index *ix, const char *path, struct ge_error *err)
     struct out_file out;
     int rc = out_file_open(&out, path, err);
     if (rc == GE_OK) {
-        fwrite(w.d, 1, w.len, out.f); /* a short write sets the stream's error, which the commit reports */
-        rc = out_file_commit(&out, err);
+        errno = 0;
+        if (fwrite(w.d, 1, w.len, out.f) != w.len || fflush(out.f) != 0) {
+            /* the reason now (a file-size limit, a full disk): the commit would only see the stream's error flag */
+            int e = errno;
+            out_file_abort(&out);
+            rc = ge_error_set(err, GE_ERR_IO, "%s: cannot write: %s", path, e ? strerror(e) : "a write failed");
+        } else {
+            rc = out_file_commit(&out, err);
+        }
     }
     free(w.d);
     return rc;
