@@ -192,10 +192,15 @@ static void md_row(const struct report *r, FILE *f, size_t i)
     fputc('\n', f);
 }
 
+/* What a cell's marks mean, under the title of the md and html reports (docs/reports.md has the full table). */
+#define CELL_MARKS_TEXT                                                                                               \
+    "Marks: (N failed): documents the model could not answer, not scored; (N cut): scored documents whose prompt "  \
+    "was cut to the model's window; (N with fewer shots): scored documents whose prompt dropped examples to fit it."
+
 static void write_md(const struct report *r, FILE *f)
 {
     fprintf(f, "# GLaM-style results\n\nDatabase: `%s`. Scores in %%, ± standard error; few-shot cells show their "
-               "K.\n\n", r->db_path);
+               "K. %s\n\n", r->db_path, CELL_MARKS_TEXT);
     for (const char *p = r->notes; p && *p;) { /* one line per unfinished run */
         const char *e = strchr(p, '\n');
         size_t len = e ? (size_t)(e - p) : strlen(p);
@@ -861,7 +866,7 @@ static void write_html(const struct report *r, FILE *f)
           ".avg td{font-weight:bold;background:#f4f4f4}.differs{color:#b00}.legend{font-size:12px}</style>\n"
           "</head><body>\n<h1>GLaM-style results</h1>\n<p>Database: <code>", f);
     html_escape(f, r->db_path);
-    fputs("</code>. Scores in %, &plusmn; standard error; few-shot cells show their K.</p>\n", f);
+    fputs("</code>. Scores in %, &plusmn; standard error; few-shot cells show their K. " CELL_MARKS_TEXT "</p>\n", f);
     if (r->notes) {
         fputs("<p class=\"differs\">", f);
         html_escape(f, r->notes);
