@@ -257,6 +257,31 @@ static int check_unsupported(const cJSON *root, struct api_error *ae)
             return api_error_set(ae, 400, "invalid_request_error", NULL, zeros[i], "'%s' is not supported (must "
                                  "be 0)", zeros[i]);
     }
+    /* vLLM's sampling options, at the values that leave the choice alone (vLLM's defaults; top_k 0 also means "off"
+       in newer vLLM and in Hugging Face). lm-evaluation-harness passes a task's generation_kwargs through, so
+       these are what it sends when it sends them. Any other value asks for something we would not do. */
+    static const struct {
+        const char *name;
+        double neutral, also; /* the accepted values (also == neutral when there is one) */
+        const char *what;
+    } sampling[] = {
+        {"top_p", 1, 1, "1"},
+        {"top_k", -1, 0, "-1 or 0"},
+        {"min_p", 0, 0, "0"},
+        {"min_tokens", 0, 0, "0"},
+        {"repetition_penalty", 1, 1, "1"},
+    };
+    for (size_t i = 0; i < sizeof sampling / sizeof sampling[0]; i++) {
+        v = cJSON_GetObjectItemCaseSensitive(root, sampling[i].name);
+        if (v != NULL && !cJSON_IsNull(v) &&
+            !(cJSON_IsNumber(v) && (v->valuedouble == sampling[i].neutral || v->valuedouble == sampling[i].also)))
+            return api_error_set(ae, 400, "invalid_request_error", NULL, sampling[i].name, "'%s' is not supported "
+                                 "(greedy decoding only: it must be %s)", sampling[i].name, sampling[i].what);
+    }
+    v = cJSON_GetObjectItemCaseSensitive(root, "ignore_eos");
+    if (v != NULL && !cJSON_IsNull(v) && !cJSON_IsFalse(v))
+        return bad_request(ae, "ignore_eos", "'ignore_eos' is not supported: generation stops at EOS (it must be "
+                           "false)");
     v = cJSON_GetObjectItemCaseSensitive(root, "stream");
     if (v != NULL && !cJSON_IsNull(v) && !cJSON_IsFalse(v))
         return bad_request(ae, "stream", "streaming is not supported: 'stream' must be false");
@@ -496,10 +521,16 @@ static void alt_key(const struct server_model *sm, int32_t id, struct strbuf *sb
 }
 
 /* Adds {key: lp} unless key is already there (the more probable entry wins). */
+/* Adds key: lp to a top_logprobs dictionary; when two tokens share a string the more probable is kept, so that
+ * max(top.values()) == the scored token's log-prob exactly when it is the argmax (lm-eval's is_greedy test): a
+ * more probable token spelled like the scored one must not be hidden behind it. */
 static void top_add(cJSON *dict, const char *key, double lp)
 {
-    if (cJSON_GetObjectItemCaseSensitive(dict, key) == NULL)
+    const cJSON *had = cJSON_GetObjectItemCaseSensitive(dict, key);
+    if (had == NULL)
         cJSON_AddItemToObject(dict, key, lp_json(lp));
+    else if (cJSON_IsRaw(had) && lp > strtod(had->valuestring, NULL)) /* lp_json's items are raw number text */
+        cJSON_ReplaceItemInObjectCaseSensitive(dict, key, lp_json(lp));
 }
 
 /* The echo of a text prompt as sent. Walks the tokens after the n_lead that are not from the text: a control

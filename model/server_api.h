@@ -19,7 +19,8 @@
  * each of the `logprobs` most probable tokens (over the model's whole vocabulary, so the greedy check agrees with
  * `glam-eval loglik`'s is_greedy) by its own string: its piece when that is valid UTF-8, else its vocabulary
  * text (e.g. "<0xE2>"), control tokens by their text ("</s>"), ids the tokenizer does not know as "token_id:N";
- * when two tokens have the same string the first (more probable) one is kept. Log-probs below -9999 are reported
+ * when two tokens have the same string the more probable is kept (even over the scored token's own entry, so the
+ * greedy check never sees a more probable token hidden behind the scored one). Log-probs below -9999 are reported
  * as -9999.0 (vLLM's floor; JSON has no -Infinity). */
 #ifndef GE_MODEL_SERVER_API_H
 #define GE_MODEL_SERVER_API_H
@@ -76,8 +77,9 @@ struct completion_request {
 
 /* Parses a POST /v1/completions body into jobs: prompt (string, list of strings, list of token ids, or list of
  * lists of ids), model, max_tokens (default 16, >= 0), echo, logprobs (0..TOPLOGPROBS_MAX), stop (string or
- * list), temperature (absent or 0), n / best_of (absent or 1), stream (absent or false); other fields are
- * ignored. Text prompts are encoded with the backend's BOS rule; an empty one becomes the prefix token. Returns
+ * list), temperature (absent or 0), n / best_of (absent or 1), stream (absent or false), vLLM's sampling options
+ * (top_p, top_k, min_p, min_tokens, repetition_penalty, ignore_eos) absent or at their neutral values; other fields
+ * are ignored. Text prompts are encoded with the backend's BOS rule; an empty one becomes the prefix token. Returns
  * 0, or the HTTP status with *ae filled (404 for another model, 400 for everything else). Every parser here
  * refuses a body with a \u0000 escape in any string (400 naming the member): cJSON would end the string there. */
 int server_api_parse_completion(const struct server_model *sm, const char *body, size_t len,

@@ -390,10 +390,33 @@ def check_errors(model, extra):
     for body, param in [({"prompt": "x", "temperature": 0.7}, "temperature"), ({"prompt": "x", "n": 2}, "n"),
                         ({"prompt": "x", "stream": True}, "stream"), ({"prompt": []}, "prompt"),
                         ({"prompt": [[1, 2], [100000]]}, "prompt"), ({"max_tokens": 3}, "prompt"),
-                        ({"prompt": "x", "logprobs": 50}, "logprobs"), ({"prompt": "x", "stop": [1]}, "stop")]:
+                        ({"prompt": "x", "logprobs": 50}, "logprobs"), ({"prompt": "x", "stop": [1]}, "stop"),
+                        ({"prompt": "x", "top_p": 0.9}, "top_p"), ({"prompt": "x", "top_k": 5}, "top_k"),
+                        ({"prompt": "x", "min_tokens": 3}, "min_tokens"), ({"prompt": "x", "ignore_eos": True},
+                                                                             "ignore_eos"),
+                        ({"prompt": "x", "repetition_penalty": 1.2}, "repetition_penalty"),
+                        ({"prompt": "x", "min_p": 0.1}, "min_p"), ({"prompt": "x", "top_p": "1"}, "top_p")]:
         st, _, js, _ = srv.request("POST", "/v1/completions", body)
         ok(err_is(st, js, 400) and js["error"]["param"] == param, "%s is 400 naming param '%s'"
            % (json.dumps(body)[:60], param), js)
+    # the neutral values (vLLM's defaults, which a client such as lm-eval may pass through) are served
+    for extra_opts in [{"top_p": 1, "top_k": -1, "min_p": 0, "min_tokens": 0, "ignore_eos": False,
+                        "repetition_penalty": 1}, {"top_p": 1.0, "top_k": 0, "ignore_eos": None}]:
+        st, _, js, _ = srv.request("POST", "/v1/completions", dict({"prompt": "Once", "max_tokens": 2}, **extra_opts))
+        ok(st == 200, "neutral sampling options %s are accepted" % json.dumps(extra_opts)[:60], js)
+    # Two tokens with one string: with byte fallback (llama2's vocabulary: <0x2C> is id 3 + 0x2C), the byte token
+    # for "," scored after "Once upon a time" is far less probable than the "," token; the top_logprobs entry for
+    # "," keeps the more probable value, so max(top) != the scored log-prob (not greedy, as it is not the argmax).
+    st, _, tk, _ = srv.request("POST", "/tokenize", {"prompt": "Once upon a time", "return_token_strs": True})
+    if st == 200 and tk["token_strs"][:2] == ["<s>", "\u2581Once"]:
+        js = srv.complete({"prompt": tk["tokens"] + [3 + 0x2C], "max_tokens": 0, "echo": True, "logprobs": 5})
+        lp = js["choices"][0]["logprobs"]
+        mine, top = lp["token_logprobs"][-1], lp["top_logprobs"][-1]
+        ok(lp["tokens"][-1] == "," and top[","] == max(top.values()) and top[","] > mine,
+           "two tokens spelled ',': top_logprobs keeps the more probable (%s), not the scored byte token's (%s)"
+           % (top.get(","), mine), lp["top_logprobs"][-1])
+    else:
+        skip("two tokens with one string in top_logprobs", "the vocabulary is not llama2's with byte fallback")
     # A \u0000 escape is valid JSON, but cJSON's strings end at the NUL: refused naming the field, never cut short.
     for path, raw, param in [
             ("/v1/completions", rb'{"prompt": "Once\u0000 upon a time", "max_tokens": 0, "echo": true}', "prompt"),
