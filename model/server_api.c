@@ -257,17 +257,34 @@ static int check_unsupported(const cJSON *root, struct api_error *ae)
             return api_error_set(ae, 400, "invalid_request_error", NULL, zeros[i], "'%s' is not supported (must "
                                  "be 0)", zeros[i]);
     }
-    /* vLLM's sampling options, at the values that leave the choice alone (vLLM's defaults; top_k 0 also means "off"
-       in newer vLLM and in Hugging Face). lm-evaluation-harness passes a task's generation_kwargs through, so
-       these are what it sends when it sends them. Any other value asks for something we would not do. */
+    /* Truncation of the candidates (top_p, top_k, min_p) always keeps the most probable token, so under greedy
+       decoding any valid value changes nothing: they are accepted, as vLLM resets them at temperature 0 (a client
+       such as lm-evaluation-harness passes a task's generation_kwargs through). Their ranges are still checked. */
+    static const struct {
+        const char *name;
+        double lo, hi; /* the valid range */
+        int integer;
+        const char *what;
+    } truncation[] = {
+        {"top_p", 0, 1, 0, "a number in (0, 1]"},
+        {"top_k", -1, 1e9, 1, "an integer >= -1"},
+        {"min_p", 0, 1, 0, "a number in [0, 1]"},
+    };
+    for (size_t i = 0; i < sizeof truncation / sizeof truncation[0]; i++) {
+        v = cJSON_GetObjectItemCaseSensitive(root, truncation[i].name);
+        if (v != NULL && !cJSON_IsNull(v) &&
+            !(cJSON_IsNumber(v) && v->valuedouble >= truncation[i].lo && v->valuedouble <= truncation[i].hi &&
+              !(strcmp(truncation[i].name, "top_p") == 0 && v->valuedouble == 0) &&
+              (!truncation[i].integer || v->valuedouble == (double)(long long)v->valuedouble)))
+            return api_error_set(ae, 400, "invalid_request_error", NULL, truncation[i].name, "'%s' must be %s",
+                                 truncation[i].name, truncation[i].what);
+    }
+    /* These would change the greedy answer (a forced length, a penalty): only vLLM's neutral values are served. */
     static const struct {
         const char *name;
         double neutral, also; /* the accepted values (also == neutral when there is one) */
         const char *what;
     } sampling[] = {
-        {"top_p", 1, 1, "1"},
-        {"top_k", -1, 0, "-1 or 0"},
-        {"min_p", 0, 0, "0"},
         {"min_tokens", 0, 0, "0"},
         {"repetition_penalty", 1, 1, "1"},
     };

@@ -391,11 +391,11 @@ def check_errors(model, extra):
                         ({"prompt": "x", "stream": True}, "stream"), ({"prompt": []}, "prompt"),
                         ({"prompt": [[1, 2], [100000]]}, "prompt"), ({"max_tokens": 3}, "prompt"),
                         ({"prompt": "x", "logprobs": 50}, "logprobs"), ({"prompt": "x", "stop": [1]}, "stop"),
-                        ({"prompt": "x", "top_p": 0.9}, "top_p"), ({"prompt": "x", "top_k": 5}, "top_k"),
+                        ({"prompt": "x", "top_p": 0}, "top_p"), ({"prompt": "x", "top_k": 2.5}, "top_k"),
                         ({"prompt": "x", "min_tokens": 3}, "min_tokens"), ({"prompt": "x", "ignore_eos": True},
                                                                              "ignore_eos"),
                         ({"prompt": "x", "repetition_penalty": 1.2}, "repetition_penalty"),
-                        ({"prompt": "x", "min_p": 0.1}, "min_p"), ({"prompt": "x", "top_p": "1"}, "top_p")]:
+                        ({"prompt": "x", "min_p": 1.5}, "min_p"), ({"prompt": "x", "top_p": "1"}, "top_p")]:
         st, _, js, _ = srv.request("POST", "/v1/completions", body)
         ok(err_is(st, js, 400) and js["error"]["param"] == param, "%s is 400 naming param '%s'"
            % (json.dumps(body)[:60], param), js)
@@ -404,6 +404,13 @@ def check_errors(model, extra):
                         "repetition_penalty": 1}, {"top_p": 1.0, "top_k": 0, "ignore_eos": None}]:
         st, _, js, _ = srv.request("POST", "/v1/completions", dict({"prompt": "Once", "max_tokens": 2}, **extra_opts))
         ok(st == 200, "neutral sampling options %s are accepted" % json.dumps(extra_opts)[:60], js)
+    # truncation options keep the most probable token, so under greedy decoding they change nothing: accepted,
+    # and the answer is the one without them
+    _, _, plain, _ = srv.request("POST", "/v1/completions", {"prompt": "Once upon a time", "max_tokens": 8})
+    st, _, js, _ = srv.request("POST", "/v1/completions", {"prompt": "Once upon a time", "max_tokens": 8,
+                                                           "top_p": 0.9, "top_k": 5, "min_p": 0.1})
+    ok(st == 200 and js["choices"][0]["text"] == plain["choices"][0]["text"],
+       "top_p 0.9, top_k 5, min_p 0.1 are accepted and change nothing under greedy decoding", js)
     # Two tokens with one string: with byte fallback (llama2's vocabulary: <0x2C> is id 3 + 0x2C), the byte token
     # for "," scored after "Once upon a time" is far less probable than the "," token; the top_logprobs entry for
     # "," keeps the more probable value, so max(top) != the scored log-prob (not greedy, as it is not the argmax).
