@@ -671,7 +671,7 @@ static int common_row(struct store *st, const struct compare_options *opt, const
     *n_common = 0;
     for (size_t r = 0; r < opt->n_runs && ret == GE_OK; r++) {
         ret = load_docs(st, opt->run_ids[r], task_name, n_shots, metric, agg != NULL, &d[r], &nd[r], err);
-        if (ret == GE_OK && r > 0)
+        if (ret == GE_OK && r > 0 && nd[r] > 0) /* qsort and bsearch take no NULL array, even empty */
             qsort(d[r], nd[r], sizeof *d[r], doc_cmp);
     }
     /* common[r][k]: run r's document of the k-th common document, in run A's order */
@@ -683,7 +683,7 @@ static int common_row(struct store *st, const struct compare_options *opt, const
         for (size_t i = 0; i < nd[0]; i++) {
             size_t r = 1;
             for (; r < opt->n_runs; r++) {
-                common[r][k] = bsearch(&d[0][i], d[r], nd[r], sizeof *d[r], doc_cmp);
+                common[r][k] = nd[r] ? bsearch(&d[0][i], d[r], nd[r], sizeof *d[r], doc_cmp) : NULL;
                 if (common[r][k] == NULL)
                     break;
             }
