@@ -2,7 +2,10 @@
  * and turning checked responses into loglikelihood and generation results.
  *
  * Invariants: a result is written only from a response that passed every check of endpoint_parse.h for all the
- * prompts of its HTTP request; the API key lives only in the transport's header list. */
+ * prompts of its HTTP request; the API key lives only in the transport's header list.
+ * Longer than ~800 lines: the probes, the per-batch checks and the result paths all read struct endpoint (its
+ * tokenizer and what the probes found). The echo normalisation (echo_norm, ids_norm) needs only the tokenizer and
+ * is the part that could move to a file of its own. */
 #include "config.h"
 
 #include <cjson/cJSON.h>

@@ -2,7 +2,9 @@
  *
  * Invariants: a row's documents are paired before any statistic is computed and the pairs are kept in run A's
  * doc_index order, so results depend only on the stored data and the seed; every statement is constant SQL,
- * finalized where it was prepared (this file is part of the results layer and uses store_int.h, like report.c). */
+ * finalized where it was prepared (this file is part of the results layer and uses store_int.h, like report.c).
+ * Longer than ~800 lines: the pair tables, the averages and the models table's common-set means all read documents
+ * through load_docs and score set-level metrics through struct agg_side; a split would have to export both. */
 #include "config.h"
 
 #include <math.h>
