@@ -38,9 +38,21 @@ static void print_result(const struct ll_result *r)
     printf("}\n");
 }
 
+/* The output line of a request the model could not answer: {"error": "..."}. */
+static void print_error(const char *msg)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "error", msg);
+    char *text = cJSON_PrintUnformatted(o);
+    printf("%s\n", text ? text : "{\"error\": \"?\"}");
+    free(text);
+    cJSON_Delete(o);
+}
+
 /* Scores each line {"context": ..., "continuation": ...} of path (a rolling request when "context" is absent
  * and --rolling is given), LOGLIK_CHUNK lines per backend call so an endpoint backend keeps many requests in
- * flight. Errors name the file and line. */
+ * flight. Errors name the file and line; a request the model cannot answer prints {"error": ...} on its line,
+ * is named on stderr, and makes the command fail once every request has been tried. */
 #define LOGLIK_CHUNK 256
 static int loglik_file(struct model *m, const char *path, int rolling, int per_token, struct ge_error *err)
 {
@@ -61,7 +73,7 @@ static int loglik_file(struct model *m, const char *path, int rolling, int per_t
     size_t line_no[LOGLIK_CHUNK];
     struct ll_request reqs[LOGLIK_CHUNK];
     struct ll_result res[LOGLIK_CHUNK];
-    size_t n = 0;
+    size_t n = 0, n_done = 0, n_failed = 0, first_failed = 0;
     int more = 1;
     line_iter_init(&it, data, len);
     while (rc == GE_OK && more) {
@@ -97,10 +109,17 @@ static int loglik_file(struct model *m, const char *path, int rolling, int per_t
             if (rc)
                 ge_error_prefix(err, "%s: lines %zu to %zu: ", path, line_no[0], line_no[n - 1]);
             for (size_t i = 0; i < n && rc == GE_OK; i++) {
-                if (res[i].error)
-                    rc = ge_error_set(err, GE_ERR_FORMAT, "%s: line %zu: %s", path, line_no[i], res[i].error);
-                else
+                if (res[i].error) {
+                    /* one request the model could not answer: its line says so and the others still print, so
+                     * the output keeps one line per request */
+                    print_error(res[i].error);
+                    fprintf(stderr, "glam-eval loglik: %s: line %zu: %s\n", path, line_no[i], res[i].error);
+                    if (n_failed++ == 0)
+                        first_failed = line_no[i];
+                } else {
                     print_result(&res[i]);
+                }
+                n_done++;
             }
             for (size_t i = 0; i < n; i++) {
                 model_ll_result_release(&res[i]);
@@ -112,6 +131,9 @@ static int loglik_file(struct model *m, const char *path, int rolling, int per_t
     for (size_t i = 0; i < n; i++)
         cJSON_Delete(objs[i]);
     free(data);
+    if (rc == GE_OK && n_failed)
+        rc = ge_error_set(err, GE_ERR_FORMAT, "%s: %zu of %zu requests failed, the first on line %zu (their output "
+                          "lines hold \"error\")", path, n_failed, n_done, first_failed);
     return rc;
 }
 
@@ -199,7 +221,8 @@ const struct command cmd_loglik = {
              "                        [--rolling] [--per-token] [--max-length N] [--bos auto|always|never]\n"
              "\n"
              "Prints one JSON line per request: logprob (natural log, summed over the continuation's tokens),\n"
-             "n_tokens, is_greedy (every continuation token is the model's argmax) and truncated.\n"
+             "n_tokens, is_greedy (every continuation token is the model's argmax) and truncated; a request that\n"
+             "cannot be answered prints {\"error\": ...} on its line, and the command then exits with status 1.\n"
              "Requests are tokenized as lm-evaluation-harness does: trailing whitespace of the context moves to the\n"
              "continuation, the two are encoded together and split at the context's length.\n"
              "\n"

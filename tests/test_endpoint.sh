@@ -169,13 +169,17 @@ ok $? "vLLM-style offsets: with --tokenizer the answers are exact"
 ok $? "vLLM-style offsets: generation still works"
 # a token with non-ASCII characters listed as U+FFFD pairs: the ASCII probe passes, that prompt is refused
 setfault vllmfffd "" o_vllmfffd
-"$bin" loglik --model "$url" --requests "$tmp/reqs.jsonl" >/dev/null 2>"$tmp/err_vllmfffd.txt"
+"$bin" loglik --model "$url" --requests "$tmp/reqs.jsonl" >"$tmp/out_fffd_all.txt" 2>"$tmp/err_vllmfffd.txt"
 rc=$?
 [ "$rc" = 1 ] && grep -q "reqs.jsonl: line 3: .*text_offset does not locate its tokens in this prompt.*--tokenizer" \
     "$tmp/err_vllmfffd.txt"
 ok $? "vLLM-style U+FFFD token strings: the prompt they shift is refused per request, naming --tokenizer"
 sed 3d "$tmp/reqs.jsonl" >"$tmp/reqs_ascii.jsonl"
 sed 3d "$tmp/expect.txt" >"$tmp/expect_ascii.txt"
+sed 3d "$tmp/out_fffd_all.txt" | cmp -s "$tmp/expect_ascii.txt" - && sed -n 3p "$tmp/out_fffd_all.txt" |
+    grep -q '^{"error":".*text_offset does not locate' &&
+    grep -q "reqs.jsonl: 1 of $(wc -l <"$tmp/reqs.jsonl") requests failed, the first on line 3" "$tmp/err_vllmfffd.txt"
+ok $? "loglik goes on past the refused request: one output line per request, its line an error (exit 1)"
 "$bin" loglik --model "$url" --requests "$tmp/reqs_ascii.jsonl" >"$tmp/out_vllmfffd.txt" 2>/dev/null &&
     cmp -s "$tmp/expect_ascii.txt" "$tmp/out_vllmfffd.txt"
 ok $? "vLLM-style U+FFFD token strings: ASCII prompts (offsets that check out) are exact"
