@@ -90,6 +90,16 @@ static int agg_value(const struct task *t, const struct agg_docs *a, int which, 
     return rc;
 }
 
+/* Binds ?1 task run, ?2 metric, ?3 audit, ?4 task, ?5 split: the parameters of every query here about one row. */
+static void bind_row(sqlite3_stmt *s, int64_t index_id, const struct cn_clean_row *row)
+{
+    sqlite3_bind_int64(s, 1, row->task_run_id);
+    sqlite3_bind_text(s, 2, row->metric, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, index_id);
+    sqlite3_bind_text(s, 4, row->task, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, row->split, -1, SQLITE_STATIC);
+}
+
 /* Whether task run row has any per-document score under its metric (*found), and whether the audit has any example
  * of its task and split (row->indexed). */
 static int clean_probe(struct store *st, int64_t index_id, struct cn_clean_row *row, int *found, struct ge_error *err)
@@ -99,11 +109,7 @@ static int clean_probe(struct store *st, int64_t index_id, struct cn_clean_row *
                       "FROM contamination_flags WHERE index_id = ?3 AND task = ?4 AND split = ?5)", &s, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(s, 1, row->task_run_id);
-    sqlite3_bind_text(s, 2, row->metric, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, index_id);
-    sqlite3_bind_text(s, 4, row->task, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 5, row->split, -1, SQLITE_STATIC);
+    bind_row(s, index_id, row);
     int r = sqlite3_step(s);
     if (r == SQLITE_ROW) {
         *found = sqlite3_column_int(s, 0);
@@ -126,11 +132,7 @@ static int clean_row(struct store *st, int64_t index_id, struct cn_clean_row *ro
     sqlite3_stmt *s = NULL;
     if ((rc = prep(st, set_level ? SQL_CLEAN_AGG : SQL_CLEAN_MEAN, &s, err)) != GE_OK)
         return rc;
-    sqlite3_bind_int64(s, 1, row->task_run_id);
-    sqlite3_bind_text(s, 2, row->metric, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, index_id);
-    sqlite3_bind_text(s, 4, row->task, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 5, row->split, -1, SQLITE_STATIC);
+    bind_row(s, index_id, row);
     double sum[3] = {0, 0, 0}; /* SUB_ALL, SUB_CLEAN, SUB_DIRTY */
     struct agg_docs a = {0};
     int r;
