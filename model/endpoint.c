@@ -3,9 +3,8 @@
  *
  * Invariants: a result is written only from a response that passed every check of endpoint_parse.h for all the
  * prompts of its HTTP request; the API key lives only in the transport's header list.
- * Longer than ~800 lines: the probes, the per-batch checks and the result paths all read struct endpoint (its
- * tokenizer and what the probes found). The echo normalisation (echo_norm, ids_norm) needs only the tokenizer and
- * is the part that could move to a file of its own. */
+ * The echo comparison of token-id batches is in endpoint_echo.c. Longer than ~800 lines: the probes, the per-batch
+ * checks and the result paths all read struct endpoint (its tokenizer and what the probes found). */
 #include "config.h"
 
 #include <cjson/cJSON.h>
@@ -17,6 +16,7 @@
 #include "harness/strbuf.h"
 #include "harness/xalloc.h"
 #include "model/endpoint.h"
+#include "model/endpoint_echo.h"
 #include "model/endpoint_parse.h"
 #include "model/request_tokens.h"
 #include "model/tokenizer.h"
@@ -38,7 +38,7 @@ struct endpoint {
     int echo_ok;                  /* 1: the probe's echo answer could be scored */
     int echo_max_tokens;          /* 0 or 1: what the server accepted with echo */
     char echo_problem[800];       /* why echo_ok == 0: the whole message after the URL */
-    int echo_ids_match;           /* token mode: the probe's echo of its ids is their text (echo_norm), so a batch's
+    int echo_ids_match;           /* token mode: the probe's echo of its ids is their text (endpoint_echo.h), so a batch's
                                      choices can be told apart by their text */
     char echo_ids_problem[300];   /* when echo_ids_match == 0: the two texts */
     char identity[65];
@@ -120,72 +120,6 @@ static size_t trailing_ascii_space(const char *s, size_t len)
     return n;
 }
 
-/* The text of an echo reduced to what every server's decoding of the same token ids agrees on, so a choice can
- * be matched to the prompt it answers: the control tokens' texts ("<s>", which vLLM's echo keeps and ours drops),
- * whitespace (SentencePiece's dummy prefix, spaces around special tokens, clean-up of " ." differ between
- * decoders) and U+FFFD (a byte that does not complete a character: one per byte or per run) removed. Prompts that
- * differ only in those cannot be told apart. Returns an owned string. */
-static char *echo_norm(const struct endpoint *ep, const char *s, size_t len)
-{
-    const char *ctl[3];
-    size_t ctl_len[3], n_ctl = 0;
-    int32_t ids[3] = {tokenizer_bos(ep->tok), tokenizer_eos(ep->tok), tokenizer_unk(ep->tok)};
-    for (int i = 0; i < 3; i++) {
-        size_t l = 0;
-        const char *t = ids[i] >= 0 ? tokenizer_id_to_token(ep->tok, ids[i], &l) : NULL;
-        if (t && l > 0) {
-            ctl[n_ctl] = t;
-            ctl_len[n_ctl++] = l;
-        }
-    }
-    char *out = xmalloc(len + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < len;) {
-        size_t skip = 0;
-        for (size_t c = 0; c < n_ctl && skip == 0; c++)
-            if (ctl_len[c] <= len - i && memcmp(s + i, ctl[c], ctl_len[c]) == 0)
-                skip = ctl_len[c];
-        if (skip == 0 && strchr(" \t\n\r\v\f", s[i]) && s[i] != '\0')
-            skip = 1;
-        if (skip == 0 && len - i >= 3 && memcmp(s + i, "\xEF\xBF\xBD", 3) == 0)
-            skip = 3;
-        if (skip) {
-            i += skip;
-        } else {
-            out[o++] = s[i++];
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
-/* echo_norm of ids[0..n) as the tokenizer decodes them; NULL when they do not decode. */
-static char *ids_norm(const struct endpoint *ep, const int32_t *ids, size_t n)
-{
-    struct strbuf sb;
-    strbuf_init(&sb, 0);
-    struct ge_error e;
-    ge_error_clear(&e);
-    char *out = NULL;
-    if (tokenizer_decode(ep->tok, ids, n, &sb, &e) == GE_OK)
-        out = echo_norm(ep, sb.data ? sb.data : "", sb.len);
-    strbuf_release(&sb);
-    return out;
-}
-
-/* echo_norm of a choice's echoed prompt: its text without the n_gen generated tokens' strings at its end. */
-static char *choice_echo_norm(const struct endpoint *ep, const struct endpoint_choice *ch, size_t n_gen)
-{
-    size_t len = strlen(ch->text);
-    for (size_t g = 0; g < n_gen && ch->tokens && g < ch->n_tokens; g++) {
-        const char *t = ch->tokens[ch->n_tokens - 1 - g];
-        size_t tl = strlen(t);
-        if (tl <= len && memcmp(ch->text + len - tl, t, tl) == 0)
-            len -= tl;
-    }
-    return echo_norm(ep, ch->text, len);
-}
-
 /* ---- request bodies ------------------------------------------------------------------------------------------ */
 
 /* One prompt: token ids (ids != NULL) or text. */
@@ -257,13 +191,13 @@ struct ll_group {
 };
 
 /* Token mode, several prompts: is choice k another prompt's answer? Its echo, compared with the ids as the local
- * tokenizer decodes them (echo_norm), names the prompt it answers. Only a choice whose echo is another prompt's
+ * tokenizer decodes them (endpoint_echo.h), names the prompt it answers. Only a choice whose echo is another prompt's
  * and not its own is rejected: one whose echo is neither (a decoding this comparison does not cover) is accepted,
  * as it was before the check, because its prompt could not be told from any other either. Returns the index of the
  * prompt it answers, or k. */
 static size_t choice_owner(const struct ll_group *g, const struct endpoint_completion *c, char **norms, size_t k)
 {
-    char *echo = choice_echo_norm(g->ep, &c->choices[k], (size_t)g->ep->echo_max_tokens);
+    char *echo = endpoint_choice_echo_norm(g->ep->tok, &c->choices[k], (size_t)g->ep->echo_max_tokens);
     size_t owner = k;
     if (norms[k] == NULL || strcmp(echo, norms[k]) != 0)
         for (size_t j = 0; j < g->n; j++)
@@ -296,7 +230,7 @@ static int ll_check(void *ctx, const char *body, size_t len, struct ge_error *er
         norms = xcalloc(g->n, sizeof *norms);
         for (size_t k = 0; k < g->n; k++) {
             const struct prompt *pr = &g->preps[g->slot[k]].p;
-            norms[k] = ids_norm(ep, pr->ids, pr->n_ids);
+            norms[k] = endpoint_ids_norm(ep->tok, pr->ids, pr->n_ids);
         }
         for (size_t k = 0; k < g->n && rc == GE_OK; k++) {
             size_t owner = choice_owner(g, &c, norms, k);
@@ -815,7 +749,8 @@ static int probe_echo(struct endpoint *ep, struct ge_error *err)
                                  "does not cover the prompt (%zu logprob positions: %.400s)", ch->n_tokens, e.msg);
                     }
                     if (r2 == GE_OK && p.p.ids) {
-                        char *got = choice_echo_norm(ep, ch, (size_t)mt), *want = ids_norm(ep, p.p.ids, p.p.n_ids);
+                        char *got = endpoint_choice_echo_norm(ep->tok, ch, (size_t)mt);
+                        char *want = endpoint_ids_norm(ep->tok, p.p.ids, p.p.n_ids);
                         ep->echo_ids_match = want && strcmp(got, want) == 0;
                         snprintf(ep->echo_ids_problem, sizeof ep->echo_ids_problem, "the probe's echo \"%.100s\", "
                                  "its ids decoded \"%.100s\"", ch->text, want ? want : "?");
