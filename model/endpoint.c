@@ -38,8 +38,8 @@ struct endpoint {
     int echo_ok;                  /* 1: the probe's echo answer could be scored */
     int echo_max_tokens;          /* 0 or 1: what the server accepted with echo */
     char echo_problem[800];       /* why echo_ok == 0: the whole message after the URL */
-    int echo_ids_match;           /* token mode: the probe's echo of its ids is their text (endpoint_echo.h), so a batch's
-                                     choices can be told apart by their text */
+    int echo_ids_match;           /* token mode: the probe's echo of its ids is their text (endpoint_echo.h), so a
+                                     batch's choices can be told apart by their text */
     char echo_ids_problem[300];   /* when echo_ids_match == 0: the two texts */
     char identity[65];
     const struct model_sink *sink; /* borrowed, or NULL: where finished results go at once (model.h) */

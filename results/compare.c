@@ -583,8 +583,8 @@ static int compare_pair(struct store *st, int64_t a, int64_t b, const struct com
                 double va = stored_metric(st, a, row->task, shots[s], metric);
                 double vb = stored_metric(st, b, row->task, shots[s], metric);
                 char sa[32], sb[32], sd[32];
-                fprintf(out, "| %s | %s | %d | 0 (%zu, %zu) | %s | %s | %s | no interval (%s) | |\n", row->label, metric,
-                        shots[s], cc->ps.n_a, cc->ps.n_b, pct(va, 0, sa), pct(vb, 0, sb), pct(va - vb, 1, sd),
+                fprintf(out, "| %s | %s | %d | 0 (%zu, %zu) | %s | %s | %s | no interval (%s) | |\n", row->label,
+                        metric, shots[s], cc->ps.n_a, cc->ps.n_b, pct(va, 0, sa), pct(vb, 0, sb), pct(va - vb, 1, sd),
                         reason);
                 continue;
             }

@@ -155,7 +155,8 @@ static void expect_report(const char *dataset_text, const char *preds_text, cons
 static void test_mixed_ids(void)
 {
     const char *want = "{\"metric\": \"em\", \"score\": 1.0, \"stderr\": 0.0, \"n\": 3, \"missing\": 0}";
-    expect_report("{\"id\": \"a\", \"answer\": [\"x\"]}\n{\"answer\": [\"y\"]}\n{\"question_id\": \"q3\", \"answer\": [\"z\"]}\n",
+    expect_report("{\"id\": \"a\", \"answer\": [\"x\"]}\n{\"answer\": [\"y\"]}\n"
+                  "{\"question_id\": \"q3\", \"answer\": [\"z\"]}\n",
                   "{\"id\": \"a\", \"prediction\": \"x\"}\n{\"id\": \"2\", \"prediction\": \"y\"}\n"
                   "{\"id\": \"q3\", \"prediction\": \"z\"}\n",
                   want, "qa mixed ids: an id, then none (line 2), then a question_id");

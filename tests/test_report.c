@@ -222,7 +222,8 @@ static void check_formats(const struct report *r)
     cJSON *gnlu = cJSON_GetObjectItemCaseSensitive(gcol, "avg_nlu");
     tap_ok(gnlu && !cJSON_GetObjectItemCaseSensitive(groups, "glam-64b64e:one-shot/glam_avg_nlu") &&
                cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(gnlu, "in_lm_eval_groups")) &&
-               strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(gnlu, "status")), "INCOMPLETE (3 of 21)") == 0,
+               strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(gnlu, "status")),
+                      "INCOMPLETE (3 of 21)") == 0,
            "json: an INCOMPLETE average (GLaM one-shot NLU, 3 of 21) is kept out of groups; glam_eval says why");
     cJSON *ml = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(root, "configs"), "gpt3-175b:one-shot/multirc"), "metric_list"), 0);
