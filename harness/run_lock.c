@@ -99,7 +99,7 @@ int run_lock_acquire(struct run_lock *lk, const char *db_path, int64_t run_id, s
                 char who[RUN_LOCK_INFO_CAP + 32];
                 holder_text(fd, who, sizeof who);
                 rc = ge_error_set(err, GE_ERR_STATE, "run %lld is being evaluated by another process%s, which holds "
-                                  "%s; nothing was changed: wait for it to end (or stop it), then resume",
+                                  "%s; nothing was changed: wait for it to end (or stop it), then try again",
                                   (long long)run_id, who, path);
             } else { /* e.g. EINVAL: a kernel older than 3.15; ENOLCK: a network file system without locks */
                 rc = ge_error_set(err, GE_ERR_IO, "%s: cannot lock run %lld: %s", path, (long long)run_id,

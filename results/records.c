@@ -314,6 +314,33 @@ static int hashes_cover(const char *stored, const char *asked)
  * read (and hashed) the few-shot split although no prompt used it has one entry more than a 0-shot task run
  * records now (harness/evaluate.c): files no request was built from cannot make a resume mix datasets, so a
  * 0-shot task run whose stored hashes cover the asked ones is the same task run. */
+/* ": limit 100, now 5; seed ..." for the keys whose values differ between two JSON objects (the options a task
+ * run records), into buf; "" when either is not an object. */
+static void variants_diff(const char *stored, const char *now, char *buf, size_t cap)
+{
+    cJSON *a = stored ? cJSON_Parse(stored) : NULL, *b = cJSON_Parse(now);
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int pass = 0; pass < 2 && cJSON_IsObject(a) && cJSON_IsObject(b); pass++) {
+        const cJSON *from = pass ? b : a, *other = pass ? a : b;
+        for (const cJSON *it = from->child; it && len + 1 < cap; it = it->next) {
+            const cJSON *o = cJSON_GetObjectItemCaseSensitive(other, it->string);
+            if (pass && o != NULL) /* keys in both were compared in the first pass */
+                continue;
+            if (o != NULL && cJSON_Compare(it, o, 1))
+                continue;
+            char *x = cJSON_PrintUnformatted(pass ? o : it), *y = cJSON_PrintUnformatted(pass ? it : o);
+            int w = snprintf(buf + len, cap - len, "%s%s %.60s, now %.60s", len ? "; " : ": ", it->string,
+                             x ? x : "absent", y ? y : "absent");
+            len = w > 0 && (size_t)w < cap - len ? len + (size_t)w : cap - 1;
+            free(x);
+            free(y);
+        }
+    }
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+}
+
 static int task_compare(struct store *st, sqlite3_stmt *q, const struct store_task_run *tr, const char *hashes,
                         const char *variants, struct ge_error *err)
 {
@@ -330,10 +357,14 @@ static int task_compare(struct store *st, sqlite3_stmt *q, const struct store_ta
     if (field == NULL)
         return GE_OK;
     int variants_differ = strcmp(field, "metric variants") == 0; /* name them: seed, limit, shard, ... */
+    char which[400] = "";
+    if (variants_differ)
+        variants_diff(stored_variants, variants, which, sizeof which);
     return ge_error_set(err, GE_ERR_STATE,
-                        "%s: task run %lld (%s, %d-shot, %s) was started with different %s%s%.300s%s%.300s%s; a "
+                        "%s: task run %lld (%s, %d-shot, %s) was started with different %s%s%.300s%s%.300s%s%s; a "
                         "resumed run must not mix them (start a new run)",
-                        st->path, (long long)sqlite3_column_int64(q, 0), tr->task, tr->n_shots, tr->split, field,
+                        st->path, (long long)sqlite3_column_int64(q, 0), tr->task, tr->n_shots, tr->split,
+                        variants_differ ? "options" : field, which,
                         variants_differ ? " (stored " : "", variants_differ && stored_variants ? stored_variants : "",
                         variants_differ ? ", now " : "", variants_differ ? variants : "", variants_differ ? ")" : "");
 }

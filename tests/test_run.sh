@@ -162,6 +162,8 @@ ok $? "a resume with another --bos is refused and the run stays finished"
 "$bin" run $set_opts --seed 7 --resume 1 >/dev/null 2>"$tmp/set6.err"; rc=$?
 [ $rc = 1 ] && grep -q '"fewshot_seed":7' "$tmp/set6.err" && [ "$(sqlite3 "$tmp/set.db" "SELECT status FROM runs WHERE id = 1")" = finished ]
 ok $? "a resume with another --seed is refused naming the values, and the run stays finished"
+grep -q "was started with different options: fewshot_seed 1234, now 7 (stored" "$tmp/set6.err"
+ok $? "the refusal names the option that differs and both values ($(head -c 300 "$tmp/set6.err"))"
 before=$(sqlite3 "$tmp/set.db" "SELECT count(*) || ':' || (SELECT finished_at FROM runs WHERE id = 1) FROM task_runs WHERE run_id = 1")
 "$bin" run --model "$model" --tasks copa,rte --shots 0 --limit 10 --max-length 512 --data-dir "$data" \
     --db "$tmp/set.db" --resume 1 >/dev/null 2>"$tmp/set7.err"; rc=$?
