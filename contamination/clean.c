@@ -90,6 +90,29 @@ static int agg_value(const struct task *t, const struct agg_docs *a, int which, 
     return rc;
 }
 
+/* The error for a run with no task run: there is no such run, it is a published reference run (its cells have no
+ * per-example scores to split), or it has not stored a task run yet. */
+static int no_task_runs(struct store *st, int64_t run_id, struct ge_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    int exists = 0, published = 0;
+    if (prep(st, "SELECT EXISTS (SELECT 1 FROM runs WHERE id = ?1), EXISTS (SELECT 1 FROM published_runs WHERE "
+                 "run_id = ?1)", &s, err) == GE_OK) {
+        sqlite3_bind_int64(s, 1, run_id);
+        if (sqlite3_step(s) == SQLITE_ROW) {
+            exists = sqlite3_column_int(s, 0);
+            published = sqlite3_column_int(s, 1);
+        }
+        sqlite3_finalize(s);
+    }
+    if (!exists)
+        return ge_error_set(err, GE_ERR_NOTFOUND, "%s: there is no run %lld", store_path(st), (long long)run_id);
+    if (published)
+        return ge_error_set(err, GE_ERR_STATE, "%s: run %lld is a published reference run: it has no per-example "
+                            "scores to split into clean and dirty examples", store_path(st), (long long)run_id);
+    return ge_error_set(err, GE_ERR_NOTFOUND, "%s: run %lld has no task runs", store_path(st), (long long)run_id);
+}
+
 /* Binds ?1 task run, ?2 metric, ?3 audit, ?4 task, ?5 split: the parameters of every query here about one row. */
 static void bind_row(sqlite3_stmt *s, int64_t index_id, const struct cn_clean_row *row)
 {
@@ -221,7 +244,7 @@ int contamination_clean_scores(struct store *st, int64_t run_id, int64_t index_i
         rc = store_fail(st, r, "read task_runs", err);
     sqlite3_finalize(s);
     if (rc == GE_OK && *n_rows == 0)
-        rc = ge_error_set(err, GE_ERR_NOTFOUND, "%s: run %lld has no task runs", store_path(st), (long long)run_id);
+        rc = no_task_runs(st, run_id, err);
     for (size_t i = 0; i < *n_rows && rc == GE_OK; i++)
         rc = clean_row(st, index_id, &(*rows)[i], err);
     if (rc) {

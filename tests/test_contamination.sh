@@ -272,6 +272,11 @@ if [ -f "$model" ]; then
     [ -s clean.rows ] && cmp -s clean.rows rclean.rows && grep -q '^|---|---:|' rclean.out
     ok $? "report --clean appends the same clean/dirty table after the main one, as a Markdown table"
     "$bin" report --db a.db --clean --format csv >/dev/null 2>&1; [ $? = 2 ]; ok $? "report --clean with csv is a usage error"
+    "$bin" import published --db a.db >/dev/null 2>&1
+    pub=$(python3 -c 'import sqlite3; print(sqlite3.connect("a.db").execute("SELECT min(run_id) FROM published_runs").fetchone()[0])')
+    ce report --db a.db --run "$pub" >/dev/null 2>pub.err; rc=$?
+    [ $rc = 1 ] && grep -q "run $pub is a published reference run: it has no per-example scores" pub.err
+    ok $? "contamination report --run of a published run says so ($(cat pub.err))"
     ce merge part0 part1 part2 --db a.db --name after-run >/dev/null 2>&1; ok $? "merge the audit again under a new name"
     q="SELECT count(*), sum(dirty) FROM documents"
     python3 -c 'import sqlite3,sys; c = sqlite3.connect("a.db"); n, d = c.execute(sys.argv[1]).fetchone(); f = c.execute("SELECT sum(f.dirty) FROM contamination_flags f WHERE f.index_id = (SELECT max(id) FROM contamination_indexes) AND f.task IN (\"arc_easy\", \"nq_open\", \"boolq\")").fetchone()[0]; sys.exit(0 if n == 110 and d == f else 1)' "$q"
