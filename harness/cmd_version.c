@@ -8,7 +8,10 @@
 #include <cblas.h>
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <microhttpd.h>
 #include <sqlite3.h>
+#include <zlib.h>
+#include <zstd.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
@@ -35,6 +38,9 @@ static int version_run(int argc, char **argv)
     printf("cjson %s\n", cJSON_Version());
     printf("pcre2 %s\n", pcre);
     printf("openblas %s\n", openblas_get_config());
+    printf("zlib %s\n", zlibVersion());
+    printf("zstd %s\n", ZSTD_versionString());
+    printf("libmicrohttpd %s\n", MHD_get_version());
     printf("unicode %s (tables from Python unicodedata)\n", unicode_version());
     return CLI_EXIT_OK;
 }
@@ -43,7 +49,8 @@ const struct command cmd_version = {
     .name = "version",
     .summary = "print the version of glam-eval and of the libraries it uses",
     .usage = "usage: glam-eval version\n\n"
-             "Prints glam-eval's version and the versions of SQLite, libcurl, cJSON, PCRE2 and OpenBLAS in use,\n"
+             "Prints glam-eval's version and the versions of SQLite, libcurl, cJSON, PCRE2, OpenBLAS, zlib, zstd\n"
+             "and libmicrohttpd in use,\n"
              "and whether the Unicode tables used by answer normalisation are available.\n",
     .run = version_run,
 };

@@ -32,6 +32,9 @@ done
 "$bin" version >"$tmp/out" 2>&1; check "version succeeds" 0 $?
 contains "version names the program" "$tmp/out" "^glam-eval [0-9]"
 contains "version names sqlite" "$tmp/out" "^sqlite 3"
+contains "version names zlib" "$tmp/out" "^zlib 1"
+contains "version names zstd" "$tmp/out" "^zstd 1"
+contains "version names libmicrohttpd" "$tmp/out" "^libmicrohttpd 0"
 contains "version names the unicode tables" "$tmp/out" "^unicode 14"
 "$bin" --version >"$tmp/out" 2>&1; check "--version is version" 0 $?
 "$bin" version extra >"$tmp/out" 2>"$tmp/err"; check "version with an argument is a usage error" 2 $?
