@@ -146,6 +146,8 @@ static void format_count(int64_t n, char *buf, size_t cap)
         snprintf(buf, cap, "%.3gB", (double)n / 1e9);
     else if (n >= 1000000)
         snprintf(buf, cap, "%.3gM", (double)n / 1e6);
+    else if (n >= 1000) /* every size in the table in the same form: 543K beside 1.27M, not 542946 */
+        snprintf(buf, cap, "%.3gK", (double)n / 1e3);
     else
         snprintf(buf, cap, "%lld", (long long)n);
 }

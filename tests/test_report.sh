@@ -47,6 +47,8 @@ grep -q "^| GSM8K | em |" "$tmp/report.md" && [ "$(grep -n '^| GSM8K' "$tmp/repo
 ok $? "md: GSM8K comes after the averages"
 grep -qF "| stories260K.gguf [--max-length 512] (run 1)<br>few-shot |" "$tmp/report.md" && grep -q "(k=16)" "$tmp/report.md"
 ok $? "md: a few-shot column per run, cells with GLaM's K (ARC-e 16)"
+grep -q "| 1 | 293K | 260K | 0.00052" "$tmp/report.md"
+ok $? "md: the models table writes every size in one form (293K, 260K parameters, not 292800)"
 v=$(sqlite3 "$db" "SELECT printf('%.2f', 100 * m.value) FROM metrics m JOIN task_runs t ON t.id = m.task_run_id
     WHERE t.run_id = 1 AND t.task = 'boolq' AND t.n_shots = 0 AND m.metric = 'acc'")
 grep "^| BoolQ |" "$tmp/report.md" | grep -q "| $v ± "
