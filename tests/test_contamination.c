@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "contamination/index.h"
@@ -488,11 +489,46 @@ static void test_index_file(const char *dir)
     tap_ok(back && back->n_entries == ix->n_entries && back->n_examples == 3 && strcmp(back->sha256, ix->sha256) == 0,
            "round trip keeps entries, examples and the checksum");
     tap_is_int((long long)ix->n_entries, 5, "3-grams deduplicated across examples (4 distinct, and short as a whole)");
-    cn_index_free(back);
-    back = NULL;
     char *data = NULL;
     size_t len = 0;
     file_read_all(path, 0, &data, &len, &err);
+
+    /* a regular file is mapped, anything else read: through a pipe the same index comes back */
+    int fds[2];
+    struct cn_index *piped = NULL;
+    if (tap_ok(pipe(fds) == 0, "pipe")) {
+        pid_t child = fork();
+        if (child == 0) {
+            close(fds[0]);
+            _exit(write(fds[1], data, len) == (ssize_t)len ? 0 : 1);
+        }
+        close(fds[1]);
+        char via[64];
+        snprintf(via, sizeof via, "/dev/fd/%d", fds[0]);
+        ge_error_clear(&err);
+        int rc = cn_index_load(via, 1, &piped, &err);
+        close(fds[0]);
+        int status = 0;
+        waitpid(child, &status, 0);
+        tap_ok(rc == GE_OK && piped && strcmp(piped->sha256, back->sha256) == 0 &&
+               piped->n_entries == back->n_entries && piped->text_len == back->text_len &&
+               memcmp(piped->text, back->text, back->text_len) == 0 &&
+               memcmp(piped->entries, back->entries, back->n_entries * sizeof *back->entries) == 0 &&
+               piped->table_mask == back->table_mask &&
+               memcmp(piped->table_key, back->table_key, (back->table_mask + 1) * sizeof *back->table_key) == 0,
+               "an index read from a pipe equals the mapped one (%s)", err.msg);
+        cn_index_free(piped);
+    }
+    cn_index_free(back);
+    back = NULL;
+    FILE *empty = fopen(path, "wb");
+    fclose(empty);
+    ge_error_clear(&err);
+    tap_ok(cn_index_load(path, 1, &back, &err) == GE_ERR_FORMAT && strstr(err.msg, "bad magic"),
+           "an empty file is refused: %s", err.msg);
+    ge_error_clear(&err);
+    tap_ok(cn_index_load(dir, 1, &back, &err) != GE_OK && strstr(err.msg, dir), "a directory is refused: %s",
+           err.msg);
     FILE *f = fopen(path, "wb");
     data[len - 3] ^= 1;
     fwrite(data, 1, len, f);
