@@ -2,7 +2,11 @@
  *
  * Building keeps every example's words in memory for one task at a time (GPT-3's rule needs the lengths of all of
  * a task's examples before its n-grams are cut); entries are deduplicated through a temporary hash table keyed
- * like the final one, and (entry, example) pairs are sorted into postings at the end. */
+ * like the final one, and (entry, example) pairs are sorted into postings at the end.
+ *
+ * Past ~800 lines because building, loading and cn_index_regate all end in the same private layout code (the
+ * table, the filters, the gate and the sample filter), which the file format must not know about and which
+ * nothing else may call. */
 #include "config.h"
 
 #include <errno.h>

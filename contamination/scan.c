@@ -19,7 +19,11 @@
  *
  * Invariants of struct scanner: words [n_words - CN_RING + 1, n_words) of the current document are in the ring;
  * poison is 1 + the position of the last overlong word of the document (0 = none), so a window starting at
- * position p is valid iff poison <= p. */
+ * position p is valid iff poison <= p.
+ *
+ * Longer than ~800 lines on purpose: both tokenizer paths and the lookup work on the scanner's ring in one inner
+ * loop, and add_word must be inlined into the word-at-a-time path (it is always_inline, which needs its definition
+ * here); the JSONL field search, which does not touch the scanner, lives in jsonl_field.c. */
 #include "config.h"
 
 #include <errno.h>
@@ -30,10 +34,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "contamination/jsonl_field.h"
 #include "contamination/scan.h"
 #include "contamination/source.h"
 #include "harness/strbuf.h"
-#include "harness/utf8.h"
 #include "harness/xalloc.h"
 
 #define CN_RING 64                 /* words kept; > CN_MAX_N + CN_DEFER so a deferred window is still there (a
@@ -855,162 +859,14 @@ static int doc_finish(struct scanner *sc, struct run_state *rs, int jsonl, struc
 
 /* ---- JSONL ------------------------------------------------------------------------------------------------- */
 
-static void jws(const uint8_t *s, size_t n, size_t *p)
-{
-    while (*p < n && (s[*p] == ' ' || s[*p] == '\t' || s[*p] == '\r' || s[*p] == '\n'))
-        (*p)++;
-}
-
-/* s[*p] == '"': moves *p past the closing quote; -1 when the string is not closed. */
-static int jstring(const uint8_t *s, size_t n, size_t *p)
-{
-    size_t q = *p + 1;
-    for (;;) {
-        const uint8_t *hit = memchr(s + q, '"', n - q);
-        if (!hit)
-            return -1;
-        size_t k = (size_t)(hit - s), bs = 0;
-        while (k - bs > q && s[k - bs - 1] == '\\')
-            bs++;
-        if (bs % 2 == 0) {
-            *p = k + 1;
-            return 0;
-        }
-        q = k + 1;
-    }
-}
-
-/* Skips one JSON value at *p; -1 when malformed. */
-static int jvalue(const uint8_t *s, size_t n, size_t *p)
-{
-    if (*p >= n)
-        return -1;
-    if (s[*p] == '"')
-        return jstring(s, n, p);
-    if (s[*p] == '{' || s[*p] == '[') {
-        int depth = 0;
-        while (*p < n) {
-            uint8_t c = s[*p];
-            if (c == '"') {
-                if (jstring(s, n, p) != 0)
-                    return -1;
-                continue;
-            }
-            if (c == '{' || c == '[') {
-                if (++depth > 512)
-                    return -1;
-            } else if (c == '}' || c == ']') {
-                if (--depth == 0) {
-                    (*p)++;
-                    return 0;
-                }
-            }
-            (*p)++;
-        }
-        return -1;
-    }
-    size_t start = *p;
-    while (*p < n && (strchr("+-.0123456789eEtrufalsn", s[*p]) != NULL) && s[*p] != '\0')
-        (*p)++;
-    return *p > start ? 0 : -1;
-}
-
-/* Decodes the JSON string s[a..b) (inside the quotes) into out (cap bytes); -1 when it does not fit or is bad. */
-static int jdecode_key(const uint8_t *s, size_t a, size_t b, char *out, size_t cap, size_t *len)
-{
-    size_t o = 0;
-    for (size_t p = a; p < b;) {
-        uint32_t cp;
-        if (s[p] == '\\') {
-            if (cn_json_escape(s, b, &p, &cp) != 0)
-                return -1;
-        } else {
-            cp = utf8_next((const char *)s, b, &p);
-        }
-        if (o + 4 > cap)
-            return -1;
-        o += utf8_put(cp, out + o);
-    }
-    *len = o;
-    return 0;
-}
-
-/* Finds the top-level field `field` of the JSON object in s[0..n): *vs..*ve is the inside of its string value.
- * Returns 0 found, 1 absent, 2 not a string, -1 malformed (*ve = offset). */
-static int jfind(const uint8_t *s, size_t n, const char *field, size_t *vs, size_t *ve)
-{
-    size_t p = 0, flen = strlen(field);
-    int found = 1;
-    if (n >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF)
-        p = 3; /* a UTF-8 byte order mark (at the start of a file) */
-    jws(s, n, &p);
-    if (p >= n || s[p] != '{')
-        goto bad;
-    p++;
-    jws(s, n, &p);
-    if (p < n && s[p] == '}')
-        return 1;
-    for (;;) {
-        jws(s, n, &p);
-        if (p >= n || s[p] != '"')
-            goto bad;
-        size_t ks = p + 1;
-        if (jstring(s, n, &p) != 0)
-            goto bad;
-        size_t ke = p - 1;
-        char key[256];
-        size_t klen = 0;
-        int match = 0;
-        if (memchr(s + ks, '\\', ke - ks) == NULL)
-            match = ke - ks == flen && memcmp(s + ks, field, flen) == 0;
-        else if (jdecode_key(s, ks, ke, key, sizeof key, &klen) == 0)
-            match = klen == flen && memcmp(key, field, flen) == 0;
-        jws(s, n, &p);
-        if (p >= n || s[p] != ':')
-            goto bad;
-        p++;
-        jws(s, n, &p);
-        size_t v0 = p;
-        if (jvalue(s, n, &p) != 0)
-            goto bad;
-        if (match && found == 1) {
-            if (s[v0] != '"') {
-                found = 2;
-            } else {
-                *vs = v0 + 1;
-                *ve = p - 1;
-                found = 0;
-            }
-        }
-        jws(s, n, &p);
-        if (p < n && s[p] == ',') {
-            p++;
-            continue;
-        }
-        if (p < n && s[p] == '}')
-            break;
-        goto bad;
-    }
-    p++;
-    jws(s, n, &p);
-    if (p != n)
-        goto bad;
-    return found;
-bad:
-    *ve = p;
-    return -1;
-}
-
 /* One JSONL line (file offset base, document number sc->doc). */
 static int jsonl_line(struct scanner *sc, struct run_state *rs, const uint8_t *s, size_t n, uint64_t base,
                       struct ge_error *err)
 {
-    size_t k = 0;
-    jws(s, n, &k);
-    if (k == n)
+    if (cn_jsonl_blank(s, n))
         return GE_OK; /* blank line: no document */
     size_t vs = 0, ve = 0;
-    int f = jfind(s, n, rs->o->text_field, &vs, &ve);
+    int f = cn_jsonl_field(s, n, rs->o->text_field, &vs, &ve);
     if (f == -1)
         return bad_input(rs, err, "%s: line %llu: not a JSON object (malformed at byte offset %llu); skipped",
                          rs->path, (unsigned long long)sc->doc + 1, (unsigned long long)(base + ve));

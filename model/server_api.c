@@ -6,7 +6,10 @@
  * server (serving_completion.py: echo with max_tokens 0, a null first prompt log-prob, the -9999.0 floor,
  * finish_reason "length"/"stop" and stop_reason; serving_tokenization.py: /tokenize and /detokenize), read to
  * learn the formats; lm-evaluation-harness's local-completions client (openai_completions.py, api_models.py) is
- * the client we check against. Parsed cJSON trees never leave the function that parsed them. */
+ * the client we check against. Parsed cJSON trees never leave the function that parsed them.
+ *
+ * Past ~800 lines: /v1/completions (most of the file) and the small /tokenize, /detokenize, /v1/models and
+ * tokenizer-info endpoints share the request checks and the error object, which stay private here. */
 #include "config.h"
 
 #include <cjson/cJSON.h>
