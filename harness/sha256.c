@@ -2,7 +2,7 @@
  *
  * compress() is the plain word-at-a-time algorithm: one compression per 64-byte block, big-endian words, no table
  * tricks; it is the definition. On x86-64 processors with the SHA extensions (Intel SHA-NI: Goldmont, Ice Lake and
- * later, AMD Zen) compress_shani() does the same rounds with sha256rnds2/sha256msg1/sha256msg2, about 7x faster:
+ * later, AMD Zen) compress_shani() does the same rounds with sha256rnds2/sha256msg1/sha256msg2, about 5x faster:
  * hashing is not I/O-bound once files are in the page cache (a 300 MB contamination index took 1.5 s to check, a
  * checkpoint of several GB is hashed for its identity). Which one runs is decided per context, at its first
  * update of SHA256_ACCEL_MIN bytes or more (cpuid is slow in a virtual machine, and short messages gain nothing);
