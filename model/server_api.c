@@ -443,10 +443,11 @@ int server_api_parse_completion(const struct server_model *sm, const char *body,
         /* The last generated token is never fed back, so prompt + max_tokens may be one more than the window. */
         if ((int64_t)ids.n + max_tokens > sm->max_length + 1) {
             st = api_error_set(ae, 400, "invalid_request_error", "context_length_exceeded", "max_tokens",
-                               "This model's maximum context length is %lld tokens. However, you requested %lld "
-                               "tokens (%zu in prompt %d, %lld in the completion)",
-                               (long long)sm->max_length + 1, (long long)ids.n + max_tokens, ids.n, p,
-                               (long long)max_tokens);
+                               "This model's maximum context length is %lld tokens (a window of %lld; the last "
+                               "generated token is never fed back, so prompt + max_tokens may be one more). However, "
+                               "you requested %lld tokens (%zu in prompt %d, %lld in the completion)",
+                               (long long)sm->max_length + 1, (long long)sm->max_length,
+                               (long long)ids.n + max_tokens, ids.n, p, (long long)max_tokens);
             goto out;
         }
         int32_t *copy = xmalloc(ids.n * sizeof *copy);

@@ -334,6 +334,11 @@ def check_model(label, model, extra):
        js2["error"]["code"] == "context_length_exceeded",
        "%s: a %d-token prompt with max_tokens 1 is served, %d tokens are 400" % (label, L, L + 1),
        (st, st2, js2))
+    st3, _, js3, _ = srv.request("POST", "/v1/completions", {"model": name, "prompt": [ids], "max_tokens": 2})
+    ok(st3 == 400 and js3["error"]["param"] == "max_tokens" and
+       ("maximum context length is %d tokens (a window of %d;" % (L + 1, L)) in js3["error"]["message"],
+       "%s: max_tokens 2 on a %d-token prompt is 400 and the message names the window and why it allows one more"
+       % (label, L), (st3, js3))
 
     code, err = srv.stop()
     largest = int(err.rsplit("largest ", 1)[1].split()[0]) if "largest " in err else 0
