@@ -175,7 +175,8 @@ static unsigned filter_log2(size_t n)
 }
 
 /* Filter bits are set in batches: every probe's word is prefetched first, then all are set, so the cache misses
- * of a filter larger than the cache overlap (setting them one by one was most of a large index's load). */
+ * of a filter larger than the cache overlap (with the table's, these writes are what is left of a large index's
+ * load). */
 #define FILTER_BATCH 256
 struct filter_batch {
     uint64_t *filter;
