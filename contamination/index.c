@@ -150,11 +150,41 @@ static void entry_word_hashes(const struct cn_index *ix, const struct cn_entry *
     size_t a = 0;
     for (unsigned k = 0; k < e->len; k++) {
         size_t b = a;
-        while (b < e->text_len && t[b] != ' ')
-            b++;
+        if (a < e->text_len) {
+            const char *sp = memchr(t + a, ' ', e->text_len - a);
+            b = sp ? (size_t)(sp - t) : e->text_len;
+        }
         wh[k] = cn_word_hash(t + a, b - a);
         a = b + 1;
     }
+}
+
+/* Word hashes of a run of entries, reusing the previous entry's where an entry is the previous one shifted by a
+ * word: an example's consecutive n-grams are consecutive entries (when not already in the index), so hashing
+ * each entry's words from scratch hashed every word L times; a quarter of a large index's load went there. */
+struct entry_hasher {
+    const struct cn_entry *prev; /* the entry wh holds (NULL: none yet) */
+    uint64_t wh[CN_MAX_N];       /* prev's word hashes */
+};
+
+/* Sets h->wh to e's word hashes. Returns 1 when e's first e->len - 1 words are the previous entry's last ones
+ * (checked on the text, so whatever the order of the entries), else 0. */
+static int entry_hasher_next(const struct cn_index *ix, struct entry_hasher *h, const struct cn_entry *e)
+{
+    const struct cn_entry *p = h->prev;
+    h->prev = e;
+    if (p && p->len == e->len && e->len >= 2) {
+        const char *pt = ix->text + p->text_off, *et = ix->text + e->text_off;
+        const char *sp = memchr(pt, ' ', p->text_len);
+        size_t rest = sp ? p->text_len - (size_t)(sp + 1 - pt) : 0; /* p's words after its first, with spaces */
+        if (sp && e->text_len > rest + 1 && et[rest] == ' ' && memcmp(et, sp + 1, rest) == 0) {
+            memmove(h->wh, h->wh + 1, (e->len - 1) * sizeof *h->wh);
+            h->wh[e->len - 1] = cn_word_hash(et + rest + 1, e->text_len - rest - 1); /* the one new word */
+            return 1;
+        }
+    }
+    entry_word_hashes(ix, e, h->wh);
+    return 0;
 }
 
 /* The gate bucket of an entry (of at least two words): of its last two words. */
@@ -214,16 +244,18 @@ static void sample_finish(struct cn_index *ix)
     ix->sample_shift = 64 - (flog - 6);
     ix->sample_filter = big_zalloc(((size_t)1 << flog) / 8);
     struct filter_batch b = {.filter = ix->sample_filter, .shift = ix->sample_shift};
+    struct entry_hasher eh = {0};
     for (size_t i = 0; i < ix->n_entries; i++) {
         const struct cn_entry *e = &ix->entries[i];
         if (e->len != L)
             continue;
-        uint64_t wh[CN_MAX_N];
-        entry_word_hashes(ix, e, wh);
-        for (unsigned off = 0; off + M <= L; off++) {
+        /* a shifted entry's sample_len-grams but the last are the previous entry's, whose grams are all in the
+           filter already (by induction from the last entry that was not shifted) */
+        unsigned first = entry_hasher_next(ix, &eh, e) ? L - M : 0;
+        for (unsigned off = first; off + M <= L; off++) {
             uint64_t h = 0;
             for (unsigned k = off; k < off + M; k++)
-                h = h * CN_HASH_BASE + wh[k];
+                h = h * CN_HASH_BASE + eh.wh[k];
             filter_batch_add(&b, cn_filter_probe(h, M));
         }
     }
@@ -594,7 +626,10 @@ void cn_index_free(struct cn_index *ix)
         free(ix->examples[i].doc_id);
     free(ix->tasks);
     free(ix->examples);
-    free(ix->text);
+    if (ix->map)
+        munmap(ix->map, ix->map_len);
+    else
+        free(ix->text);
     free(ix->entries);
     free(ix->postings);
     free(ix->table_key);
@@ -766,7 +801,7 @@ static char *rstr(struct rbuf *r)
 }
 
 /* The bytes of an index file: a regular file is mapped read-only (*mapped = 1: no copy, and no page faults on
- * fresh memory; the load copies what it keeps, so the mapping ends with it), anything else is read. */
+ * fresh memory; the index keeps the mapping for its text and copies the rest), anything else is read. */
 static int index_file_open(const char *path, char **data, size_t *len, int *mapped, struct ge_error *err)
 {
     *data = NULL;
@@ -884,6 +919,11 @@ int cn_index_load(const char *path, int with_table, struct cn_index **out, struc
     ix->text_len = ru64(&r);
     if (r.bad || r.len - r.pos < ix->text_len) {
         r.bad = 1;
+    } else if (mapped) { /* read in place: no copy, and processes loading one file share its pages */
+        ix->text = data + 64 + r.pos;
+        ix->map = data;
+        ix->map_len = len;
+        r.pos += ix->text_len;
     } else {
         ix->text = big_alloc(ix->text_len);
         memcpy(ix->text, r.d + r.pos, ix->text_len);
@@ -930,10 +970,10 @@ int cn_index_load(const char *path, int with_table, struct cn_index **out, struc
     if (with_table)
         index_layout(ix, CN_GATE_MAX_ENTRIES);
 out:
-    if (mapped)
-        munmap(data, len);
-    else
+    if (!mapped)
         free(data);
+    else if (!ix->map) /* the text is not in it */
+        munmap(data, len);
     if (rc) {
         cn_index_free(ix);
         return rc;

@@ -80,12 +80,12 @@ struct cn_entry {
     uint32_t n_post;
 };
 
-/* An index. Invariants: every array is owned; table has table_mask + 1 slots (a power of two), slot keys 0 are
- * empty, table_val[s] is the entry of the key in slot s; len_mask bit L is set when some entry has L words;
- * gate_len_mask marks lengths whose lookups are gated (lengths 2..CN_MAX_N with at most CN_GATE_MAX_ENTRIES
- * entries): a window of such a length L is looked up only when bit L - 1 of gate[cn_gate_index(a, b, gate_bits)]
- * is set, a and b the hashes of its last two words (a pair of words ending a short example is much rarer in text
- * than its last word alone). */
+/* An index. Invariants: every array is owned (the text may be inside the owned mapping of the file); table has
+ * table_mask + 1 slots (a power of two), slot keys 0 are empty, table_val[s] is the entry of the key in slot s;
+ * len_mask bit L is set when some entry has L words; gate_len_mask marks lengths whose lookups are gated (lengths
+ * 2..CN_MAX_N with at most CN_GATE_MAX_ENTRIES entries): a window of such a length L is looked up only when bit L - 1
+ * of gate[cn_gate_index(a, b, gate_bits)] is set, a and b the hashes of its last two words (a pair of words ending a
+ * short example is much rarer in text than its last word alone). */
 struct cn_index {
     int gpt3;                       /* 1 when built with GPT-3's per-task N */
     uint32_t n;                     /* --ngram (13 for gpt3) */
@@ -95,8 +95,11 @@ struct cn_index {
     size_t n_tasks;
     struct cn_example *examples;    /* (n_examples) */
     size_t n_examples;
-    char *text;                     /* (text_len) */
+    char *text;                     /* (text_len) owned, or inside map (then read-only) */
     uint64_t text_len;
+    char *map;                      /* the index file mapped read-only when text is inside it (a loaded regular
+                                       file), else NULL; owned (munmap) */
+    size_t map_len;
     struct cn_entry *entries;       /* (n_entries) */
     size_t n_entries;
     uint32_t *postings;             /* (n_postings) */

@@ -7,7 +7,8 @@
  *   3. the scanner's two tokenizer paths (word at a time, byte loop) on random texts of every kind of character,
  *      whole and in reads of any size, against each other and the index side's tokenizer;
  *   4. a UTF-8 character and a planted example straddling the scanner's 1 MiB read boundary, in a file;
- *   5. index files: a write/load round trip, and a damaged, truncated or foreign file refused. */
+ *   5. index files: a write/load round trip, and a damaged, truncated or foreign file refused;
+ *   6. the sample filter holds every sample n-gram of every main-length entry. */
 #include "config.h"
 
 #include <cjson/cJSON.h>
@@ -641,6 +642,62 @@ static void test_rare_lookup(void)
     cn_index_free(ix);
 }
 
+/* The sample filter (index.h, "Sampled probing") holds every sample_len-gram of every main_len entry. The load
+ * hashes only the new word of an entry that is the previous one shifted by a word; the examples here repeat
+ * words of a small vocabulary, so many n-grams are already in the index, breaking those runs. */
+static void test_sample_filter(void)
+{
+    struct rng r;
+    rng_seed(&r, 20261123);
+    static const char *const small[] = {"red", "green", "blue", "dark", "light"};
+    size_t n_checked = 0, n_missing = 0, n_main = 0;
+    for (int round = 0; round < 30; round++) {
+        unsigned n = CN_SAMPLE_MIN + (unsigned)(rng_next_u64(&r) % (14 - CN_SAMPLE_MIN));
+        char *ex_text[8];
+        size_t n_ex = 2 + rng_next_u64(&r) % 6;
+        for (size_t e = 0; e < n_ex; e++) {
+            char *b = NULL;
+            size_t len = 0, cap = 0;
+            put_word(&b, &len, &cap, "");
+            size_t nw = n + rng_next_u64(&r) % (3 * n);
+            for (size_t k = 0; k < nw; k++) {
+                put_word(&b, &len, &cap, k ? " " : "");
+                put_word(&b, &len, &cap, small[rng_next_u64(&r) % (round % 2 ? 2 : 5)]);
+            }
+            ex_text[e] = b;
+        }
+        struct cn_index *ix = NULL;
+        if (cn_index_build_texts((const char *const *)ex_text, n_ex, n, &ix, NULL) != GE_OK) {
+            n_missing++;
+            break;
+        }
+        cn_index_regate(ix, 0);
+        unsigned M = ix->sample_len;
+        if (M != n - CN_SAMPLE_STEP + 1)
+            n_missing++;
+        for (size_t i = 0; M && i < ix->n_entries; i++) {
+            const struct cn_entry *en = &ix->entries[i];
+            if (en->len != ix->main_len)
+                continue;
+            n_main++;
+            struct cn_words w;
+            cn_words_init(&w);
+            cn_words_add(&w, ix->text + en->text_off, en->text_len, 0, NULL);
+            for (size_t off = 0; off + M <= w.n; off++, n_checked++)
+                if (!cn_filter_has(ix->sample_filter, cn_filter_probe(cn_words_ngram_hash(&w, off, M), M),
+                                   ix->sample_shift))
+                    n_missing++;
+            cn_words_release(&w);
+        }
+        cn_index_free(ix);
+        for (size_t e = 0; e < n_ex; e++)
+            free(ex_text[e]);
+    }
+    tap_diag("%zu sample n-grams of %zu entries checked", n_checked, n_main);
+    tap_ok(n_missing == 0 && n_checked > 1000, "the sample filter holds every sample n-gram of every main-length "
+           "entry, with runs of shifted entries broken by repeated n-grams (%zu missing)", n_missing);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/test_contamination.XXXXXX";
@@ -653,6 +710,7 @@ int main(void)
     test_index_file(dir);
     test_overlong();
     test_rare_lookup();
+    test_sample_filter();
     rmdir(dir);
     return tap_done();
 }
