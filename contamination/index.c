@@ -329,6 +329,23 @@ static void index_layout(struct cn_index *ix, size_t gate_max)
         sample_finish(ix);
 }
 
+int cn_index_check_file(const struct cn_index *ix, struct ge_error *err)
+{
+    struct stat st;
+    if (!ix->map || !ix->path || stat(ix->path, &st) != 0)
+        return GE_OK; /* not mapped, or the file is gone: the mapping keeps the old contents */
+    const struct cn_file_stamp *m = &ix->map_stamp;
+    if ((uint64_t)st.st_dev != m->dev || (uint64_t)st.st_ino != m->ino)
+        return GE_OK; /* replaced by another file (a rename): the mapped one is unchanged */
+    if ((uint64_t)st.st_size != m->size || (int64_t)st.st_mtim.tv_sec != m->mtime_s ||
+        (int64_t)st.st_mtim.tv_nsec != m->mtime_ns)
+        return ge_error_set(err, GE_ERR_IO, "%s: the index file was written to in place while this program read it "
+                            "(its size or modification time changed), so the n-grams verified against it may have "
+                            "changed; replace an index by writing a new file and renaming it (as `contamination "
+                            "index --out` does), then scan again", ix->path);
+    return GE_OK;
+}
+
 void cn_index_regate(struct cn_index *ix, size_t gate_max_entries)
 {
     index_layout(ix, gate_max_entries);
@@ -802,7 +819,8 @@ static char *rstr(struct rbuf *r)
 
 /* The bytes of an index file: a regular file is mapped read-only (*mapped = 1: no copy, and no page faults on
  * fresh memory; the index keeps the mapping for its text and copies the rest), anything else is read. */
-static int index_file_open(const char *path, char **data, size_t *len, int *mapped, struct ge_error *err)
+static int index_file_open(const char *path, char **data, size_t *len, int *mapped, struct cn_file_stamp *stamp,
+                           struct ge_error *err)
 {
     *data = NULL;
     *len = 0;
@@ -822,6 +840,9 @@ static int index_file_open(const char *path, char **data, size_t *len, int *mapp
         void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, flags, fd, 0);
         if (p != MAP_FAILED) {
             close(fd);
+            *stamp = (struct cn_file_stamp){.dev = (uint64_t)st.st_dev, .ino = (uint64_t)st.st_ino,
+                                            .size = (uint64_t)st.st_size, .mtime_s = (int64_t)st.st_mtim.tv_sec,
+                                            .mtime_ns = (int64_t)st.st_mtim.tv_nsec};
             *data = p;
             *len = (size_t)st.st_size;
             *mapped = 1;
@@ -839,7 +860,8 @@ int cn_index_load(const char *path, int with_table, struct cn_index **out, struc
     char *data = NULL;
     size_t len = 0;
     int mapped = 0;
-    int rc = index_file_open(path, &data, &len, &mapped, err);
+    struct cn_file_stamp stamp = {0};
+    int rc = index_file_open(path, &data, &len, &mapped, &stamp, err);
     if (rc)
         return rc;
     struct cn_index *ix = xcalloc(1, sizeof *ix);
@@ -923,6 +945,7 @@ int cn_index_load(const char *path, int with_table, struct cn_index **out, struc
         ix->text = data + 64 + r.pos;
         ix->map = data;
         ix->map_len = len;
+        ix->map_stamp = stamp;
         r.pos += ix->text_len;
     } else {
         ix->text = big_alloc(ix->text_len);

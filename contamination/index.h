@@ -80,6 +80,12 @@ struct cn_entry {
     uint32_t n_post;
 };
 
+/* Identifies one version of a file: where it is, its size and modification time (cn_index_check_file). */
+struct cn_file_stamp {
+    uint64_t dev, ino, size;
+    int64_t mtime_s, mtime_ns;
+};
+
 /* An index. Invariants: every array is owned (the text may be inside the owned mapping of the file); table has
  * table_mask + 1 slots (a power of two), slot keys 0 are empty, table_val[s] is the entry of the key in slot s;
  * len_mask bit L is set when some entry has L words; gate_len_mask marks lengths whose lookups are gated (lengths
@@ -100,6 +106,7 @@ struct cn_index {
     char *map;                      /* the index file mapped read-only when text is inside it (a loaded regular
                                        file), else NULL; owned (munmap) */
     size_t map_len;
+    struct cn_file_stamp map_stamp; /* the mapped file when it was mapped */
     struct cn_entry *entries;       /* (n_entries) */
     size_t n_entries;
     uint32_t *postings;             /* (n_postings) */
@@ -173,6 +180,11 @@ int cn_index_build_texts(const char *const *texts, size_t n, unsigned ngram, str
 int cn_index_write(struct cn_index *ix, const char *path, struct ge_error *err);
 /* Loads and checks an index file; with_table = 0 skips the hash table (merge and report need only the examples). */
 int cn_index_load(const char *path, int with_table, struct cn_index **out, struct ge_error *err);
+/* The text of a loaded index is read in place in its mapped file, which another program could write to (a
+ * rename leaves the mapping as it was, but `cp` over the file changes it). Returns GE_ERR_IO, naming the file,
+ * when the file at ix->path is the mapped one and its size or modification time has changed since the load;
+ * GE_OK otherwise (the scan calls it when done). */
+int cn_index_check_file(const struct cn_index *ix, struct ge_error *err);
 void cn_index_free(struct cn_index *ix);
 /* Rebuilds the lookup structures with lengths of at most gate_max_entries entries gated (CN_GATE_MAX_ENTRIES when
  * loaded; 0 = none gated). Results never depend on it: tests use it to run the ungated and sampled paths on small

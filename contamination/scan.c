@@ -1114,5 +1114,7 @@ int cn_scan(const struct cn_index *ix, const struct cn_corpus *corpus, const str
     free(buf);
     scanner_release(sc);
     free(sc);
+    if (rc == GE_OK)
+        rc = cn_index_check_file(ix, err);
     return rc;
 }

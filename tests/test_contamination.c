@@ -7,8 +7,8 @@
  *   3. the scanner's two tokenizer paths (word at a time, byte loop) on random texts of every kind of character,
  *      whole and in reads of any size, against each other and the index side's tokenizer;
  *   4. a UTF-8 character and a planted example straddling the scanner's 1 MiB read boundary, in a file;
- *   5. index files: a write/load round trip (mapped, through a pipe, and read when mmap fails), and a damaged,
- *      truncated or foreign file refused;
+ *   5. index files: a write/load round trip (mapped, through a pipe, and read when mmap fails), a damaged,
+ *      truncated or foreign file refused, and a scan whose index file was written to in place failing;
  *   6. the sample filter holds every sample n-gram of every main-length entry. */
 #include "config.h"
 
@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #if defined(__linux__)
@@ -485,6 +487,70 @@ static void test_boundary(const char *dir)
     cn_index_free(ix);
 }
 
+/* Scans path with ix; returns cn_scan's code, *found = example 0 is dirty. */
+static int scan_one(const struct cn_index *ix, const char *path, int *found, struct ge_error *err)
+{
+    char *paths[1] = {(char *)path};
+    struct cn_corpus corpus;
+    int rc = cn_corpus_expand(paths, 1, &corpus, err);
+    if (rc)
+        return rc;
+    struct cn_scan_opts o = {.format = CN_FORMAT_TEXT, .text_field = "text", .max_doc_bytes = 1 << 20,
+                             .shard_count = 1};
+    struct cn_scan_result res;
+    rc = cn_scan(ix, &corpus, &o, &res, err);
+    *found = res.witness[0].file != CN_NO_FILE;
+    cn_scan_result_release(&res);
+    cn_corpus_release(&corpus);
+    return rc;
+}
+
+/* The loaded index reads its text in place in the mapped file: a scan whose index file was written to in place
+ * meanwhile fails, naming it; one whose file was replaced by a rename (as `index --out` does) is unaffected. */
+static void test_index_changed(const char *dir)
+{
+    char idx[4200], corpus[4200];
+    snprintf(idx, sizeof idx, "%s/c.idx", dir);
+    snprintf(corpus, sizeof corpus, "%s/c.txt", dir);
+    const char *texts[1] = {"the quick brown fox jumps"};
+    struct cn_index *built = NULL, *ix = NULL;
+    struct ge_error err;
+    ge_error_clear(&err);
+    cn_index_build_texts(texts, 1, 3, &built, &err);
+    FILE *f = fopen(corpus, "wb");
+    fputs("and then the quick brown fox jumps over\n", f);
+    fclose(f);
+    int found = 0;
+    int ok = cn_index_write(built, idx, &err) == GE_OK && cn_index_load(idx, 1, &ix, &err) == GE_OK && ix->map;
+    ok = ok && scan_one(ix, corpus, &found, &err) == GE_OK && found;
+    tap_ok(ok, "a scan with a mapped index (%s)", err.msg);
+    ok = ok && cn_index_write(built, idx, &err) == GE_OK; /* a new file renamed over the mapped one */
+    ok = ok && scan_one(ix, corpus, &found, &err) == GE_OK && found;
+    tap_ok(ok, "the index file replaced by a rename during the scan: the scan goes on with the mapped one (%s)",
+           err.msg);
+    cn_index_free(ix);
+    ix = NULL;
+    ok = ok && cn_index_load(idx, 1, &ix, &err) == GE_OK;
+    int fd = ok ? open(idx, O_WRONLY) : -1;
+    if (fd >= 0) { /* the same first byte written back, and a later modification time */
+        ok = pwrite(fd, "G", 1, 0) == 1;
+        struct stat st;
+        ok = ok && fstat(fd, &st) == 0;
+        struct timespec t[2] = {st.st_atim, st.st_mtim};
+        t[1].tv_sec += 5;
+        ok = ok && futimens(fd, t) == 0;
+        close(fd);
+    }
+    ge_error_clear(&err);
+    int rc = ok ? scan_one(ix, corpus, &found, &err) : GE_OK;
+    tap_ok(ok && rc == GE_ERR_IO && strstr(err.msg, idx) && strstr(err.msg, "written to in place"),
+           "the index file written to in place during the scan: the scan fails: %s", err.msg);
+    cn_index_free(ix);
+    cn_index_free(built);
+    remove(idx);
+    remove(corpus);
+}
+
 /* 1 when a and b hold the same index: checksum, text, entries and table. */
 static int same_index(const struct cn_index *a, const struct cn_index *b)
 {
@@ -772,6 +838,7 @@ int main(void)
     test_tokenizer_paths();
     test_boundary(dir);
     test_index_file(dir);
+    test_index_changed(dir);
     test_overlong();
     test_rare_lookup();
     test_sample_filter();
