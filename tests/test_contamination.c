@@ -546,6 +546,12 @@ static void test_index_changed(const char *dir)
     tap_ok(ok && rc == GE_ERR_IO && strstr(err.msg, idx) && strstr(err.msg, "written to in place"),
            "the index file written to in place during the scan: the scan fails: %s", err.msg);
     cn_index_free(ix);
+    ix = NULL;
+    ge_error_clear(&err);
+    ok = ok && cn_index_load(idx, 1, &ix, &err) == GE_OK && remove(idx) == 0;
+    ok = ok && scan_one(ix, corpus, &found, &err) == GE_OK && found;
+    tap_ok(ok, "the index file removed during the scan: the scan goes on with the mapped one (%s)", err.msg);
+    cn_index_free(ix);
     cn_index_free(built);
     remove(idx);
     remove(corpus);
