@@ -33,10 +33,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "contamination/jsonl_field.h"
 #include "contamination/scan.h"
 #include "contamination/source.h"
+#include "harness/progress.h"
 #include "harness/strbuf.h"
 #include "harness/xalloc.h"
 
@@ -814,7 +816,20 @@ struct run_state {
     const char *path;
     struct cn_file_result *fr;
     size_t n_printed;
+    struct progress *prog;     /* NULL without o->progress */
+    uint64_t prog_before;      /* bytes read from this shard's earlier files */
 };
+
+/* Reports the bytes read so far (src: the current file). */
+static void scan_progress(struct run_state *rs, const struct cn_source *src)
+{
+    if (!rs->prog)
+        return;
+    uint64_t mib = (rs->prog_before + cn_source_in_bytes(src) + (1 << 20) - 1) >> 20; /* as the total: rounded up */
+    if (rs->prog->total && mib > rs->prog->total) /* a file that grew since the scan began */
+        mib = rs->prog->total;
+    progress_update(rs->prog, mib, progress_now());
+}
 
 /* Records a bad-input warning for the current file; returns GE_ERR_FORMAT (with err set) under --strict. */
 static int bad_input(struct run_state *rs, struct ge_error *err, const char *fmt, ...)
@@ -894,6 +909,7 @@ static int scan_jsonl(struct scanner *sc, struct run_state *rs, struct cn_source
         rc = cn_source_read(src, buf, CN_READ_CAP, &n, err);
         if (rc || n == 0)
             break;
+        scan_progress(rs, src);
         rs->fr->bytes += n;
         sc->res->bytes += n;
         size_t p = 0;
@@ -958,6 +974,7 @@ static int scan_text(struct scanner *sc, struct run_state *rs, struct cn_source 
         rc = cn_source_read(src, buf + carry, CN_READ_CAP - carry, &n, err);
         if (rc)
             break;
+        scan_progress(rs, src);
         rs->fr->bytes += n;
         sc->res->bytes += n;
         size_t total = carry + n;
@@ -1078,6 +1095,23 @@ int cn_scan(const struct cn_index *ix, const struct cn_corpus *corpus, const str
     uint8_t *buf = xmalloc(CN_READ_CAP);
     int rc = GE_OK;
     struct run_state rs = {.o = o};
+    struct progress prog;
+    if (o->progress) { /* the total from the files' sizes; unknown when one is not a regular file */
+        uint64_t total = 0;
+        int known = 1;
+        for (size_t k = o->shard_index; k < corpus->n; k += o->shard_count) {
+            struct stat st;
+            if (stat(corpus->paths[k], &st) == 0 && S_ISREG(st.st_mode))
+                total += (uint64_t)st.st_size;
+            else
+                known = 0;
+        }
+        char label[64];
+        snprintf(label, sizeof label, "scan %u/%u, MiB", o->shard_index, o->shard_count);
+        progress_start(&prog, o->progress, o->progress_tty, label, known ? (total + (1 << 20) - 1) >> 20 : 0,
+                       progress_now());
+        rs.prog = &prog;
+    }
     for (size_t k = o->shard_index; k < corpus->n && rc == GE_OK; k += o->shard_count) {
         struct cn_file_result *fr = &res->files[res->n_files++];
         memset(fr, 0, sizeof *fr);
@@ -1094,6 +1128,7 @@ int cn_scan(const struct cn_index *ix, const struct cn_corpus *corpus, const str
         if (frc == GE_OK) {
             int jsonl = o->format == CN_FORMAT_JSONL || (o->format == CN_FORMAT_AUTO && is_jsonl_name(rs.path));
             frc = jsonl ? scan_jsonl(sc, &rs, src, buf, &ferr) : scan_text(sc, &rs, src, buf, &ferr);
+            rs.prog_before += cn_source_in_bytes(src);
             cn_source_close(src);
         }
         fr->words = sc->file_words;
@@ -1111,6 +1146,8 @@ int cn_scan(const struct cn_index *ix, const struct cn_corpus *corpus, const str
             rc = bad_input(&rs, err, "%s: empty file (0 bytes at offset 0)", rs.path);
         }
     }
+    if (rs.prog)
+        progress_finish(rs.prog, progress_now());
     free(buf);
     scanner_release(sc);
     free(sc);

@@ -57,6 +57,9 @@ struct cn_scan_opts {
     size_t max_warnings;     /* printed before only counting; 0 = 20 */
     int byte_loop;           /* 1: tokenize with the reference byte loop only, never the word-at-a-time path (the
                                 same words, slower: for tests and bench_contamination) */
+    FILE *progress;          /* progress of this shard in MiB read from its files (compressed bytes for gzip and
+                                zstd), harness/progress.h; NULL = none */
+    int progress_tty;        /* 1 redraw in place, 0 plain lines, -1 ask isatty */
 };
 
 /* The expanded corpus list (owned strings). */

@@ -40,6 +40,7 @@ struct cn_source {
     ZSTD_DStream *zs;    /* zstd */
     size_t zlast;
     uint64_t out_bytes;  /* decompressed bytes returned so far */
+    uint64_t in_bytes;   /* bytes read from the file so far (progress) */
 };
 
 /* Refills in[] when it holds fewer than want unconsumed bytes (moving those to the front) and the file has more. */
@@ -60,6 +61,7 @@ static int fill(struct cn_source *s, size_t want, struct ge_error *err)
         if (r == 0)
             s->in_eof = 1;
         s->in_size += (size_t)r;
+        s->in_bytes += (uint64_t)r;
     }
     return GE_OK;
 }
@@ -132,6 +134,7 @@ static int read_plain(struct cn_source *s, void *buf, size_t cap, size_t *n, str
         ssize_t r = read(s->fd, buf, cap);
         if (r >= 0) {
             *n = (size_t)r;
+            s->in_bytes += (uint64_t)r;
             return GE_OK;
         }
         if (errno != EINTR)
@@ -234,4 +237,9 @@ void cn_source_close(struct cn_source *s)
     free(s->in);
     free(s->path);
     free(s);
+}
+
+uint64_t cn_source_in_bytes(const struct cn_source *s)
+{
+    return s->in_bytes;
 }

@@ -26,6 +26,8 @@ int cn_source_open(const char *path, struct cn_source **out, struct ge_error *er
  * GE_ERR_FORMAT naming the path and the decompressed offset. */
 int cn_source_read(struct cn_source *s, void *buf, size_t cap, size_t *n, struct ge_error *err);
 enum cn_source_kind cn_source_kind(const struct cn_source *s);
+/* Bytes read from the file so far, compressed or not (for progress: the decompressed size is not known ahead). */
+uint64_t cn_source_in_bytes(const struct cn_source *s);
 /* The kind a stream starting with the n bytes at magic is read as (the one rule cn_source_open applies). */
 enum cn_source_kind cn_source_kind_of_magic(const uint8_t *magic, size_t n);
 void cn_source_close(struct cn_source *s);

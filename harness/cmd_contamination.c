@@ -182,7 +182,7 @@ static int sub_scan(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct cn_scan_opts so = {.format = CN_FORMAT_AUTO, .text_field = "text", .max_doc_bytes = CN_DEFAULT_MAX_DOC,
-                              .shard_count = 1, .warn = stderr};
+                              .shard_count = 1, .warn = stderr, .progress = stderr, .progress_tty = -1};
     const char *index_path = NULL, *out = NULL, *db = NULL, *name = NULL;
     int c;
     uint64_t v;

@@ -33,6 +33,8 @@ ok $? "the reference expects a dozen or more dirty examples"
 mv p1/corpus corpus
 ce scan --index fx.idx --db a.db corpus >scan.out 2>scan.err
 ok $? "scan the planted corpus (text, JSONL, nested directory) into a.db"
+grep -q '^scan 0/1, MiB: \([0-9]*\)/\1 (100%)' scan.err
+ok $? "the scan reports its progress in MiB of the shard's files, ending at 100% (stderr not a terminal: plain lines)"
 h check a.db p1/expected.json fx.ex; ok $? "exactly the planted examples are dirty (whole, partial, case/punct, line breaks, JSON escapes; near misses clean)"
 h witness a.db . ; ok $? "each plain-text witness offset points at the first word of its n-gram"
 h dump a.db >a.flags
@@ -47,7 +49,8 @@ ok $? "merge from another directory finds the index (its absolute path is in the
 mkdir -p zc/sub
 gzip -c corpus/a.txt >zc/a.txt.gz; zstd -q -c corpus/sub/b.txt >zc/sub/b.txt.zst
 gzip -c corpus/c.jsonl >zc/c.jsonl.gz; zstd -q -c corpus/sub/d.txt >zc/sub/d.txt.zst
-ce scan --index fx.idx --db c.db zc >/dev/null 2>&1; ok $? "scan gzip and zstd copies"
+ce scan --index fx.idx --db c.db zc >/dev/null 2>c.err; ok $? "scan gzip and zstd copies"
+grep -q '^scan 0/1, MiB: \([0-9]*\)/\1 (100%)' c.err; ok $? "progress over compressed files ends at 100% (of their bytes on disk)"
 h dump a.db --strip >a.sflags; h dump c.db --strip >c.sflags
 cmp -s a.sflags c.sflags; ok $? "compressed copies give the same flags, documents, offsets and n-grams"
 cat corpus/a.txt corpus/a.txt | gzip -c >zc2.gz; gzip -c corpus/a.txt >m.gz; gzip -c corpus/a.txt >>m.gz
