@@ -226,6 +226,8 @@ static int sub_scan(int argc, char **argv)
         return cli_usage_error(&cmd_contamination, "scan needs --out PART (a part file for merge) or --db FILE");
     if (db && so.shard_count > 1)
         return cli_usage_error(&cmd_contamination, "a shard writes a part file (--out); merge the parts into --db");
+    if (so.shard_count > 1) /* shards usually run side by side on one terminal: bars redrawn in place would mix */
+        so.progress_tty = 0;
     if (out && cli_out_is_db(out, cli_db_path(db)))
         return cli_usage_error(&cmd_contamination, "--out %s is the database (%s) or one of its files; name another "
                                "file", out, cli_db_path(db));

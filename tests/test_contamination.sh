@@ -35,6 +35,14 @@ ce scan --index fx.idx --db a.db corpus >scan.out 2>scan.err
 ok $? "scan the planted corpus (text, JSONL, nested directory) into a.db"
 grep -q '^scan 0/1, MiB: \([0-9]*\)/\1 (100%)' scan.err
 ok $? "the scan reports its progress in MiB of the shard's files, ending at 100% (stderr not a terminal: plain lines)"
+if command -v script >/dev/null 2>&1; then # on a terminal: a bar redrawn in place (ESC[K), but not for a shard
+    script -qc "'$bin' contamination scan --index fx.idx --out tty1.part corpus" /dev/null >tty1.out 2>&1
+    script -qc "'$bin' contamination scan --index fx.idx --shard 0/2 --out tty2.part corpus" /dev/null >tty2.out 2>&1
+    grep -q $'\e\[K' tty1.out && ! grep -q $'\e\[K' tty2.out && grep -q '^scan 0/2, MiB: ' tty2.out
+    ok $? "on a terminal the scan redraws a bar in place; a shard (--shard 0/2) prints plain lines instead"
+else
+    skip "script(1) is not installed: the terminal progress is not tested"
+fi
 h check a.db p1/expected.json fx.ex; ok $? "exactly the planted examples are dirty (whole, partial, case/punct, line breaks, JSON escapes; near misses clean)"
 h witness a.db . ; ok $? "each plain-text witness offset points at the first word of its n-gram"
 h dump a.db >a.flags
