@@ -32,7 +32,7 @@
  *
  * Memory of a loaded index: the file's payload plus 12 bytes per table slot (slots = the power of two >= 2 x
  * entries), filters of 2 to 4 bytes per entry (the main length's, the other lengths', and the sample filter of
- * the main length's sub-n-grams) and a gate of at most 2.1 MiB; nothing in the scan grows with the corpus. The
+ * the main length's sub-n-grams) and a gate of at most 128 KiB; nothing in the scan grows with the corpus. The
  * filters (blocked Bloom filters, two bits per key in one 64-bit word) answer most lookups; only keys whose bits
  * are set go to the table. */
 #ifndef GE_CN_INDEX_H
@@ -49,7 +49,8 @@
 #define CN_INDEX_MAX_BYTES ((size_t)8 << 30) /* a larger index file is refused */
 #define CN_SAMPLE_STEP 4                     /* sampled probing: one word in CN_SAMPLE_STEP (a power of two) */
 #define CN_SAMPLE_MIN 8                      /* shortest main length that is sampled */
-#define CN_GATE_MAX_BITS 19                  /* the gate has at most 2^19 buckets */
+#define CN_GATE_ANY_MAX_BITS 19              /* the gate's Bloom filter has at most 2^19 bits */
+#define CN_GATE_BITS 14                      /* the gate's length masks: at most 2^14 buckets */
 #define CN_GATE_MAX_ENTRIES ((size_t)1 << 13) /* lengths with at most this many entries are gated */
 
 struct cn_task_info {
@@ -89,8 +90,9 @@ struct cn_file_stamp {
 /* An index. Invariants: every array is owned (the text may be inside the owned mapping of the file); table has
  * table_mask + 1 slots (a power of two), slot keys 0 are empty, table_val[s] is the entry of the key in slot s;
  * len_mask bit L is set when some entry has L words; gate_len_mask marks lengths whose lookups are gated (lengths
- * 2..CN_MAX_N with at most CN_GATE_MAX_ENTRIES entries): a window of such a length L is looked up only when bit L - 1
- * of gate[cn_gate_index(a, b, gate_bits)] is set, a and b the hashes of its last two words (a pair of words ending a
+ * 2..CN_MAX_N with at most CN_GATE_MAX_ENTRIES entries): a window of such a length L is looked up only when the
+ * pair (a, b) of the hashes of its last two words passes gate_any (cn_gate_has) and bit L - 1 of
+ * gate[cn_gate_index(a, b, gate_bits)] is set (a pair of words ending a
  * short example is much rarer in text than its last word alone). */
 struct cn_index {
     int gpt3;                       /* 1 when built with GPT-3's per-task N */
@@ -117,11 +119,14 @@ struct cn_index {
     unsigned table_shift;           /* 64 - log2(slots): slot = key >> table_shift */
     uint64_t len_mask;              /* bit L: entries of L words exist */
     uint64_t gate_len_mask;         /* bit L: lookups of length L are gated */
+    uint64_t *gate_any;             /* (2^(64 - gate_any_shift) words) a blocked Bloom filter of the last-2-gram of
+                                       every gated entry (cn_gate_has): the part the scanner reads for every word,
+                                       at most 64 KiB so it stays in cache; about 64 bits per gated entry */
+    unsigned gate_any_shift;
     uint32_t *gate;                 /* (2^gate_bits) per bucket of last-2-gram hashes, bit L - 1: some gated
-                                       entry of L words ends with a 2-gram of that bucket */
-    uint64_t *gate_any;             /* (2^gate_bits / 64) bit b: gate[b] != 0 (the part the scanner reads for
-                                       every word: at most 64 KiB, so it stays in cache) */
-    unsigned gate_bits;             /* log2 buckets: >= 64 per gated entry, 10..CN_GATE_MAX_BITS */
+                                       entry of L words ends with a 2-gram of that bucket; read only when gate_any
+                                       passes, at most 64 KiB */
+    unsigned gate_bits;             /* log2 buckets of gate: 10..CN_GATE_BITS */
     uint64_t *filter;               /* (2^(64 - filter_shift) words): for every entry of main_len, the two bits
                                        of its probe (cn_filter_probe of its n-gram hash, cn_key_unmix of its key)
                                        are set */
@@ -196,11 +201,21 @@ void cn_index_regate(struct cn_index *ix, size_t gate_max_entries);
 struct task_doc;
 struct task;
 char *cn_example_text(const struct task *t, const struct task_doc *d);
-/* The gate bucket of a window whose last two words have hashes a, b, in a gate of 2^bits buckets (word hashes
- * are well mixed already: no multiply). */
+/* The gate of a window whose last two words have hashes a and b (word hashes are well mixed already: no multiply):
+ * its bucket in a gate of 2^bits buckets (high bits), and whether it passes the Bloom filter gate_any (its word
+ * from the high bits, two bits in it from the low 12). */
+static inline uint64_t cn_gate_pair(uint64_t a, uint64_t b)
+{
+    return a ^ ((b << 23) | (b >> 41));
+}
 static inline uint32_t cn_gate_index(uint64_t a, uint64_t b, unsigned bits)
 {
-    return (uint32_t)((a ^ ((b << 23) | (b >> 41))) >> (64 - bits));
+    return (uint32_t)(cn_gate_pair(a, b) >> (64 - bits));
+}
+static inline int cn_gate_has(const uint64_t *gate_any, unsigned shift, uint64_t a, uint64_t b)
+{
+    uint64_t g = cn_gate_pair(a, b);
+    return cn_filter_has(gate_any, g, shift);
 }
 
 /* Looks up key in the table: the first slot index holding it, or -1. Callers walk on with cn_index_next. */

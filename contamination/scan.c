@@ -272,7 +272,7 @@ struct word_loop {
     unsigned sample_shift;
     uint64_t sample_pow;
     const uint64_t *gate_any;  /* ix->gate_any when some length is gated, else NULL */
-    unsigned gate_bits;        /* ix->gate_bits */
+    unsigned gate_any_shift;   /* ix->gate_any_shift */
     int general;               /* other ungated lengths or a trace: word_general for every word */
     int defer;                 /* the filter is larger than CN_DEFER_FILTER_BYTES: main_len lookups are deferred */
     int blank_docs;            /* sc->blank_docs */
@@ -294,7 +294,7 @@ static inline void loop_load(const struct scanner *sc, struct word_loop *w)
     w->sample_shift = sc->ix->sample_shift;
     w->sample_pow = sc->pow[sc->ix->sample_len];
     w->gate_any = sc->ix->gate_len_mask ? sc->ix->gate_any : NULL;
-    w->gate_bits = sc->ix->gate_bits;
+    w->gate_any_shift = sc->ix->gate_any_shift;
     w->general = sc->n_lens > 0 || sc->trace != NULL;
     w->defer = ((uint64_t)8 << (64 - sc->ix->filter_shift)) > CN_DEFER_FILTER_BYTES;
     w->blank_docs = sc->blank_docs;
@@ -414,11 +414,8 @@ static inline __attribute__((always_inline)) void add_word(struct scanner *sc, s
     }
     uint64_t prev = w->last_hash;
     w->last_hash = hv;
-    if (w->gate_any) { /* the last two words */
-        uint32_t b = cn_gate_index(prev, hv, w->gate_bits);
-        if (w->gate_any[b >> 6] & ((uint64_t)1 << (b & 63)))
-            word_gated(sc, i, sc->ix->gate[b], ph, w->poison);
-    }
+    if (w->gate_any && cn_gate_has(w->gate_any, w->gate_any_shift, prev, hv)) /* the last two words */
+        word_gated(sc, i, sc->ix->gate[cn_gate_index(prev, hv, sc->ix->gate_bits)], ph, w->poison);
     if (w->general)
         word_general(sc, i, h, len, ph, w->poison);
 }
