@@ -213,6 +213,7 @@ static unsigned filter_log2(size_t n)
 struct filter_batch {
     uint64_t *filter;
     unsigned shift;
+    int sample;        /* the sample filter: cn_sample_bits (else cn_filter_bits) */
     uint64_t probe[FILTER_BATCH];
     size_t n;
 };
@@ -220,7 +221,7 @@ struct filter_batch {
 static void filter_batch_flush(struct filter_batch *b)
 {
     for (size_t k = 0; k < b->n; k++)
-        b->filter[b->probe[k] >> b->shift] |= cn_filter_bits(b->probe[k]);
+        b->filter[b->probe[k] >> b->shift] |= b->sample ? cn_sample_bits(b->probe[k]) : cn_filter_bits(b->probe[k]);
     b->n = 0;
 }
 
@@ -245,7 +246,7 @@ static void sample_finish(struct cn_index *ix)
     ix->sample_len = M;
     ix->sample_shift = 64 - (flog - 6);
     ix->sample_filter = big_zalloc(((size_t)1 << flog) / 8);
-    struct filter_batch b = {.filter = ix->sample_filter, .shift = ix->sample_shift};
+    struct filter_batch b = {.filter = ix->sample_filter, .shift = ix->sample_shift, .sample = 0};
     struct entry_hasher eh = {0};
     for (size_t i = 0; i < ix->n_entries; i++) {
         const struct cn_entry *e = &ix->entries[i];

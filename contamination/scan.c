@@ -214,7 +214,7 @@ static void drain(struct scanner *sc)
         first = (first + CN_SAMPLE_STEP - 1) & ~(uint64_t)(CN_SAMPLE_STEP - 1);
         for (uint64_t i = first; i < sc->n_words; i += CN_SAMPLE_STEP) {
             unsigned k = (unsigned)(i / CN_SAMPLE_STEP) & 3;
-            if (sc->samp_ok[k] && cn_filter_has(sc->ix->sample_filter, sc->samp_p[k], sc->ix->sample_shift))
+            if (sc->samp_ok[k] && cn_sample_has(sc->ix->sample_filter, sc->samp_p[k], sc->ix->sample_shift))
                 sample_hit(sc, i, sc->n_words);
         }
         memset(sc->samp_ok, 0, sizeof sc->samp_ok);
@@ -383,7 +383,7 @@ static inline __attribute__((always_inline)) void add_word(struct scanner *sc, s
             }
             sc->samp_p[now] = probe;
             sc->samp_ok[now] = (uint8_t)ok;
-            if (old_ok && cn_filter_has(w->sample_filter, old_p, w->sample_shift))
+            if (old_ok && cn_sample_has(w->sample_filter, old_p, w->sample_shift))
                 sample_hit(sc, i - CN_SAMPLE_DELAY * CN_SAMPLE_STEP, i);
         }
     } else if (L) {

@@ -820,7 +820,7 @@ static void test_sample_filter(void)
             cn_words_init(&w);
             cn_words_add(&w, ix->text + en->text_off, en->text_len, 0, NULL);
             for (size_t off = 0; off + M <= w.n; off++, n_checked++)
-                if (!cn_filter_has(ix->sample_filter, cn_filter_probe(cn_words_ngram_hash(&w, off, M), M),
+                if (!cn_sample_has(ix->sample_filter, cn_filter_probe(cn_words_ngram_hash(&w, off, M), M),
                                    ix->sample_shift))
                     n_missing++;
             cn_words_release(&w);
