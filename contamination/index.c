@@ -246,7 +246,7 @@ static void sample_finish(struct cn_index *ix)
     ix->sample_len = M;
     ix->sample_shift = 64 - (flog - 6);
     ix->sample_filter = big_zalloc(((size_t)1 << flog) / 8);
-    struct filter_batch b = {.filter = ix->sample_filter, .shift = ix->sample_shift, .sample = 0};
+    struct filter_batch b = {.filter = ix->sample_filter, .shift = ix->sample_shift, .sample = 1};
     struct entry_hasher eh = {0};
     for (size_t i = 0; i < ix->n_entries; i++) {
         const struct cn_entry *e = &ix->entries[i];
