@@ -345,17 +345,19 @@ static void word_gated(struct scanner *sc, uint64_t i, uint32_t gm, uint64_t ph,
 }
 
 /* Adds word w->i, of hash h and len bytes (its offset and text already in its ring slot), and looks up every
- * window that ends with it; len > CN_WORD_MAX marks an overlong word (h unused). main_len: with sampling, every
+ * window that ends with it; len > CN_WORD_MAX marks an overlong word (h unused). lean (a constant where it is
+ * inlined, see scan_fast) promises the most common index and corpus: sampled, gated, no other ungated length, no
+ * trace (word_loop_is_lean), so the word loop has no tests of them. main_len: with sampling, every
  * CN_SAMPLE_STEP-th word probes the sample filter (prefetched, tested CN_SAMPLE_DELAY samples later, sample_hit);
  * without, every word probes the main filter, at once when it is small, else prefetched and tested CN_DEFER words
  * later. Either way each length's windows are tested in word order, so the first hit of an example stays first. */
 static inline __attribute__((always_inline)) void add_word(struct scanner *sc, struct word_loop *w, uint64_t h,
-                                                           uint32_t len)
+                                                           uint32_t len, int lean)
 {
     uint64_t i = w->i++;
     unsigned slot = (unsigned)(i & (CN_RING - 1));
     uint64_t hv = h;
-    if (w->general && sc->pend_head != sc->pend_tail) /* only word_general queues lookups */
+    if (!lean && w->general && sc->pend_head != sc->pend_tail) /* only word_general queues lookups */
         pend_age(sc, i);
     if (len > CN_WORD_MAX) {
         w->poison = i + 1;
@@ -367,7 +369,7 @@ static inline __attribute__((always_inline)) void add_word(struct scanner *sc, s
     w->ph = ph;
     sc->prefix[slot] = ph;
     unsigned L = w->main_len;
-    if (w->sample_len) {
+    if (lean || w->sample_len) {
         if ((i & (CN_SAMPLE_STEP - 1)) == 0) { /* a sampled word: its probe now, an earlier sample's tested */
             unsigned M = w->sample_len;
             unsigned now = (unsigned)(i / CN_SAMPLE_STEP) & 3, back = (now - CN_SAMPLE_DELAY) & 3;
@@ -414,9 +416,9 @@ static inline __attribute__((always_inline)) void add_word(struct scanner *sc, s
     }
     uint64_t prev = w->last_hash;
     w->last_hash = hv;
-    if (w->gate_any && cn_gate_has(w->gate_any, w->gate_any_shift, prev, hv)) /* the last two words */
+    if ((lean || w->gate_any) && cn_gate_has(w->gate_any, w->gate_any_shift, prev, hv)) /* the last two words */
         word_gated(sc, i, sc->ix->gate[cn_gate_index(prev, hv, sc->ix->gate_bits)], ph, w->poison);
-    if (w->general)
+    if (!lean && w->general)
         word_general(sc, i, h, len, ph, w->poison);
 }
 
@@ -425,7 +427,7 @@ static void word_done(struct scanner *sc, uint64_t h, uint32_t len)
 {
     struct word_loop w;
     loop_load(sc, &w);
-    add_word(sc, &w, h, len);
+    add_word(sc, &w, h, len, 0);
     loop_store(sc, &w);
 }
 
@@ -645,23 +647,31 @@ static inline void store_le64(char *p, uint64_t v)
     memcpy(p, &v, 8);
 }
 
-/* Adds the word of letters and digits s[q..q+len) (len 1..63, s readable up to s_end), lowercased, to the ring. */
+/* The bytes of a word of len <= 16 bytes in its first and second 8-byte chunk: [len][0] and [len][1]. */
+static const uint64_t chunk_keep[17][2] = {
+    {0, 0}, {0xFF, 0}, {0xFFFF, 0}, {0xFFFFFF, 0}, {0xFFFFFFFF, 0}, {0xFFFFFFFFFF, 0}, {0xFFFFFFFFFFFF, 0},
+    {0xFFFFFFFFFFFFFF, 0}, {~0ull, 0}, {~0ull, 0xFF}, {~0ull, 0xFFFF}, {~0ull, 0xFFFFFF}, {~0ull, 0xFFFFFFFF},
+    {~0ull, 0xFFFFFFFFFF}, {~0ull, 0xFFFFFFFFFFFF}, {~0ull, 0xFFFFFFFFFFFFFF}, {~0ull, ~0ull}};
+
+/* Adds the word of letters and digits s[q..q+len) (len 1..63, s readable up to s_end; when len <= 16, s[q..q+16)
+ * is readable), lowercased, to the ring. */
 static inline __attribute__((always_inline)) void alnum_word(struct scanner *sc, struct word_loop *wl,
                                                             const uint8_t *s, size_t q, uint32_t len,
-                                                            const uint8_t *s_end, uint64_t off)
+                                                            const uint8_t *s_end, uint64_t off, int lean)
 {
+    if (len > 63)
+        __builtin_unreachable(); /* so add_word's tests of an overlong word go */
     unsigned slot = (unsigned)(wl->i & (CN_RING - 1));
     char *dst = sc->wtext[slot];
     const uint8_t *w = s + q;
     sc->woff[slot] = off;
-    if (len <= 16 && w + 16 <= s_end) { /* most words: one or two chunks, without a branch on the length */
-        uint32_t l0 = len < 8 ? len : 8, l1 = len - l0;
-        uint64_t v0 = (load_le64(w) | 0x2020202020202020ull) & (~0ull >> (64 - 8 * l0));
-        uint64_t v1 = (load_le64(w + 8) | 0x2020202020202020ull) & (l1 ? ~0ull >> (64 - 8 * l1) : 0);
+    if (len <= 16) { /* most words: one or two chunks, without a branch on the length */
+        uint64_t v0 = (load_le64(w) | 0x2020202020202020ull) & chunk_keep[len][0];
+        uint64_t v1 = (load_le64(w + 8) | 0x2020202020202020ull) & chunk_keep[len][1];
         store_le64(dst, v0);
         store_le64(dst + 8, v1);
         uint64_t h1 = cn_hash_chunk(CN_HASH_SEED, v0), h2 = cn_hash_chunk(h1, v1);
-        add_word(sc, wl, cn_hash_finish(l1 ? h2 : h1, len), len);
+        add_word(sc, wl, cn_hash_finish(len > 8 ? h2 : h1, len), len, lean);
         return;
     }
     uint64_t h = CN_HASH_SEED;
@@ -684,7 +694,7 @@ static inline __attribute__((always_inline)) void alnum_word(struct scanner *sc,
         tail = (tail | 0x2020202020202020ull) & keep;
         store_le64(dst + k, tail); /* the slot has CN_WORD_MAX >= 64 bytes */
     }
-    add_word(sc, wl, cn_hash_final(h, tail, len), len);
+    add_word(sc, wl, cn_hash_final(h, tail, len), len, lean);
 }
 
 /* Writes the letters and digits of the ASCII word s[q..q+len) (kept: their bits), lowercased, to dst; returns
@@ -705,9 +715,9 @@ static uint32_t ascii_compact(char *dst, const uint8_t *s, size_t q, uint32_t le
 static inline __attribute__((always_inline)) void fast_word(struct scanner *sc, struct word_loop *wl,
                                                            const uint8_t *s, size_t done, size_t q, size_t len,
                                                            uint64_t kept_bits, uint64_t slow_bits, size_t n,
-                                                           uint64_t base, int json)
+                                                           uint64_t base, int json, int lean)
 {
-    if (wl->blank_docs && memchr(s + done, '\n', q - done)) { /* the whitespace since the last word */
+    if (!lean && wl->blank_docs && memchr(s + done, '\n', q - done)) { /* the whitespace since the last word */
         loop_store(sc, wl);
         for (size_t k = done; k < q; k++)
             if (s[k] == '\n')
@@ -723,33 +733,36 @@ static inline __attribute__((always_inline)) void fast_word(struct scanner *sc, 
         loop_load(sc, wl);
         return;
     }
-    if (wl->blank_docs) /* (the flags matter only there) */
+    if (!lean && wl->blank_docs) /* (the flags matter only there) */
         sc->line_has_text = sc->doc_has_text = 1;
     if (!kept)
         return; /* only punctuation */
     uint32_t lead = (uint32_t)__builtin_ctzll(kept);
     uint64_t run = kept >> lead;
     if ((run & (run + 1)) == 0) /* letters and digits, maybe with punctuation around them */
-        alnum_word(sc, wl, s, q + lead, (uint32_t)__builtin_ctzll(~run), s + n, base + q + lead);
+        alnum_word(sc, wl, s, q + lead, (uint32_t)__builtin_ctzll(~run), s + n, base + q + lead, lean);
     else { /* punctuation inside the word */
         unsigned slot = (unsigned)(wl->i & (CN_RING - 1));
         uint32_t k = ascii_compact(sc->wtext[slot], s, q, (uint32_t)len, kept);
         sc->woff[slot] = base + q + lead;
-        add_word(sc, wl, cn_word_hash(sc->wtext[slot], k), k);
+        add_word(sc, wl, cn_word_hash(sc->wtext[slot], k), k, lean);
     }
 }
 
 /* Tokenizes from s[p] (between words: sc->in_word == 0) in blocks of 64 bytes: per block the bits where words
  * start and end are made from the whitespace mask, and the words are taken in order from them. Returns where it
  * stopped: the end of the last word it handled (or p), so the byte loop goes on from there. */
-static size_t scan_fast(struct scanner *sc, const uint8_t *s, size_t p, size_t n, uint64_t base, int json)
+static inline __attribute__((always_inline)) size_t scan_fast_body(struct scanner *sc, const uint8_t *s, size_t p,
+                                                                   size_t n, uint64_t base, int json, int lean)
 {
     size_t done = p;           /* every byte before this is handled */
     size_t open = SIZE_MAX;    /* start of a word that runs past the current block */
     uint64_t prev_sep = 1;     /* bit 0: the byte before the block is whitespace (p is between words) */
+    uint64_t prev_alnum = 0, prev_slow = 0; /* the previous block's masks */
     struct word_loop wl;
     loop_load(sc, &wl);
-    for (size_t b = p; n >= 64 && b <= n - 64; b += 64) {
+    /* 16 bytes past a block stay readable, so that alnum_word may read a short word's two chunks at once */
+    for (size_t b = p; n >= 80 && b <= n - 80; b += 64) {
         struct byte_masks m;
         masks_at(s + b, json, &m);
         uint64_t after_sep = (m.sep << 1) | prev_sep; /* bit k: byte k - 1 is whitespace */
@@ -760,12 +773,13 @@ static size_t scan_fast(struct scanner *sc, const uint8_t *s, size_t p, size_t n
                 continue; /* the open word runs through this block */
             size_t e = b + (size_t)__builtin_ctzll(ends);
             ends &= ends - 1;
-            if (e - open < 64 && open + 64 > n)
-                break; /* its masks cannot be read: the byte loop from its start */
             struct byte_masks mw = {0, 0, 0};
-            if (e - open < 64)
-                masks_at(s + open, json, &mw);
-            fast_word(sc, &wl, s, done, open, e - open, mw.alnum, mw.slow, n, base, json);
+            if (e - open < 64) { /* (else a long word, for the byte loop) it began in the previous block, at bit r */
+                unsigned r = (unsigned)(open - (b - 64));
+                mw.alnum = prev_alnum >> r | m.alnum << (64 - r);
+                mw.slow = prev_slow >> r | m.slow << (64 - r);
+            }
+            fast_word(sc, &wl, s, done, open, e - open, mw.alnum, mw.slow, n, base, json, lean);
             done = e;
             open = SIZE_MAX;
         }
@@ -778,12 +792,45 @@ static size_t scan_fast(struct scanner *sc, const uint8_t *s, size_t p, size_t n
             }
             unsigned re = (unsigned)__builtin_ctzll(ends);
             ends &= ends - 1;
-            fast_word(sc, &wl, s, done, b + rq, re - rq, m.alnum >> rq, m.slow >> rq, n, base, json);
+            fast_word(sc, &wl, s, done, b + rq, re - rq, m.alnum >> rq, m.slow >> rq, n, base, json, lean);
             done = b + re;
         }
+        prev_alnum = m.alnum; /* (a block the open word runs through skips this: that word is long) */
+        prev_slow = m.slow;
     }
     loop_store(sc, &wl);
     return done;
+}
+
+/* scan_fast_body compiled three times: the word loop of the most common index and corpus (word_loop_is_lean) for
+ * plain text and for JSON, where every test of what the index or the options have is gone (about a tenth of the
+ * instructions per word), and the general one. */
+static size_t scan_fast_lean_text(struct scanner *sc, const uint8_t *s, size_t p, size_t n, uint64_t base)
+{
+    return scan_fast_body(sc, s, p, n, base, 0, 1);
+}
+
+static size_t scan_fast_lean_json(struct scanner *sc, const uint8_t *s, size_t p, size_t n, uint64_t base)
+{
+    return scan_fast_body(sc, s, p, n, base, 1, 1);
+}
+
+static size_t scan_fast_general(struct scanner *sc, const uint8_t *s, size_t p, size_t n, uint64_t base, int json)
+{
+    return scan_fast_body(sc, s, p, n, base, json, 0);
+}
+
+/* The promise of add_word's lean: the index is sampled and gated, and nothing else is looked up or traced. */
+static int word_loop_is_lean(const struct scanner *sc)
+{
+    return sc->ix->sample_len && sc->ix->gate_len_mask && sc->n_lens == 0 && !sc->trace && !sc->blank_docs;
+}
+
+static size_t scan_fast(struct scanner *sc, const uint8_t *s, size_t p, size_t n, uint64_t base, int json)
+{
+    if (!word_loop_is_lean(sc))
+        return scan_fast_general(sc, s, p, n, base, json);
+    return json ? scan_fast_lean_json(sc, s, p, n, base) : scan_fast_lean_text(sc, s, p, n, base);
 }
 
 /* Tokenizes s[0..n) (file offsets base..): the word-at-a-time path where it applies, the byte loop elsewhere.

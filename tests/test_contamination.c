@@ -164,7 +164,7 @@ static void test_differential(void)
 {
     struct rng r;
     rng_seed(&r, 20261122);
-    int all_ok = 1, n_sampled = 0;
+    int all_ok = 1, n_sampled = 0, n_lean = 0;
     for (int round = 0; round < 80; round++) {
         /* rounds 40..79: n >= CN_SAMPLE_MIN, so the main length is probed by sampling (index.h) */
         unsigned n = round < 40 ? 2 + (unsigned)(rng_next_u64(&r) % 5)
@@ -190,9 +190,21 @@ static void test_differential(void)
             all_ok = 0;
             break;
         }
-        if (round % 2) /* every other round nothing is gated: ungated lengths, and sampling for n >= 8 */
+        /* round % 3 == 0: the loaded index's gating (every length here has few entries, so all are gated);
+           1: nothing gated (ungated lengths, and sampling for n >= 8); 2: the short examples' lengths gated and n
+           not, as in a real index (sampled and gated: the scanner's lean word loop, plain and JSON) */
+        if (round % 3 == 1)
             cn_index_regate(ix, 0);
-        if (round % 2 && n >= CN_SAMPLE_MIN)
+        if (round % 3 == 2) {
+            size_t count[CN_MAX_N + 1] = {0}, most_short = 0;
+            for (size_t i = 0; i < ix->n_entries; i++)
+                count[ix->entries[i].len]++;
+            for (unsigned L = 1; L < n; L++)
+                most_short = count[L] > most_short ? count[L] : most_short;
+            cn_index_regate(ix, count[n] > most_short ? most_short : 0);
+            n_lean += ix->sample_len && ix->gate_len_mask;
+        }
+        if (round % 3 != 0 && n >= CN_SAMPLE_MIN)
             n_sampled += ix->sample_len == n - CN_SAMPLE_STEP + 1;
         for (int json = 0; json <= 1; json++) {
             /* a corpus of random words in which any example may occur by chance or by planting */
@@ -264,8 +276,9 @@ static void test_differential(void)
             free(ex_text[e]);
     }
     tap_ok(all_ok, "scanner equals the brute-force reference on 80 random corpora (n 2-6 and 8-13; gated, ungated "
-                   "and probed by sampling in %d), plain and JSON", n_sampled);
-    tap_ok(n_sampled >= 15, "sampled probing was exercised (%d of 20 rounds)", n_sampled);
+                   "and probed by sampling in %d, sampled and gated in %d), plain and JSON", n_sampled, n_lean);
+    tap_ok(n_sampled >= 20 && n_lean >= 8, "sampled probing was exercised (%d of 27 rounds), with gated short "
+           "examples (the lean word loop) in %d of 13", n_sampled, n_lean);
 }
 
 /* ---- the two tokenizer paths ------------------------------------------------------------------------------------ */
