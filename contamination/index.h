@@ -49,7 +49,7 @@
 #define CN_INDEX_MAX_BYTES ((size_t)8 << 30) /* a larger index file is refused */
 #define CN_SAMPLE_STEP 4                     /* sampled probing: one word in CN_SAMPLE_STEP (a power of two) */
 #define CN_SAMPLE_MIN 8                      /* shortest main length that is sampled */
-#define CN_GATE_ANY_MAX_BITS 19              /* the gate's Bloom filter has at most 2^19 bits */
+#define CN_GATE_ANY_MAX_BITS 19              /* the gate's bit set has at most 2^19 bits */
 #define CN_GATE_BITS 14                      /* the gate's length masks: at most 2^14 buckets */
 #define CN_GATE_MAX_ENTRIES ((size_t)1 << 13) /* lengths with at most this many entries are gated */
 
@@ -119,9 +119,9 @@ struct cn_index {
     unsigned table_shift;           /* 64 - log2(slots): slot = key >> table_shift */
     uint64_t len_mask;              /* bit L: entries of L words exist */
     uint64_t gate_len_mask;         /* bit L: lookups of length L are gated */
-    uint64_t *gate_any;             /* (2^(64 - gate_any_shift) words) a blocked Bloom filter of the last-2-gram of
-                                       every gated entry (cn_gate_has): the part the scanner reads for every word,
-                                       at most 64 KiB so it stays in cache; about 64 bits per gated entry */
+    uint64_t *gate_any;             /* (2^(64 - gate_any_shift) words) one bit per hash of the last-2-gram of every
+                                       gated entry (cn_gate_has): the part the scanner reads for every word, at
+                                       most 64 KiB so it stays in cache; about 64 bits per gated entry */
     unsigned gate_any_shift;
     uint32_t *gate;                 /* (2^gate_bits) per bucket of last-2-gram hashes, bit L - 1: some gated
                                        entry of L words ends with a 2-gram of that bucket; read only when gate_any
@@ -216,8 +216,8 @@ struct task_doc;
 struct task;
 char *cn_example_text(const struct task *t, const struct task_doc *d);
 /* The gate of a window whose last two words have hashes a and b (word hashes are well mixed already: no multiply):
- * its bucket in a gate of 2^bits buckets (high bits), and whether it passes the Bloom filter gate_any (its word
- * from the high bits, two bits in it from the low 12). */
+ * its bucket in a gate of 2^bits buckets (high bits), and whether its bit in gate_any is set (its word from the
+ * high bits, the bit from the low 6). */
 static inline uint64_t cn_gate_pair(uint64_t a, uint64_t b)
 {
     return a ^ ((b << 23) | (b >> 41));
@@ -229,7 +229,7 @@ static inline uint32_t cn_gate_index(uint64_t a, uint64_t b, unsigned bits)
 static inline int cn_gate_has(const uint64_t *gate_any, unsigned shift, uint64_t a, uint64_t b)
 {
     uint64_t g = cn_gate_pair(a, b);
-    return cn_filter_has(gate_any, g, shift);
+    return (int)(gate_any[g >> shift] >> (g & 63)) & 1;
 }
 
 /* Looks up key in the table: the first slot index holding it, or -1. Callers walk on with cn_index_next. */
