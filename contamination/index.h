@@ -150,9 +150,13 @@ struct cn_index {
  * without making their key): word p >> shift of the filter (high bits), two bits in it given by the low 12 bits
  * (a blocked Bloom filter, k = 2: with
  * 16 bits per entry about 1.5% of absent windows pass, against 6% with one bit). */
+static inline uint64_t cn_filter_salt(unsigned L)
+{
+    return (uint64_t)L * 0xA24BAED4963EE407ull;
+}
 static inline uint64_t cn_filter_probe(uint64_t h, unsigned L)
 {
-    return h ^ ((uint64_t)L * 0xA24BAED4963EE407ull); /* h, a sum of products, is mixed in its high and low bits */
+    return h ^ cn_filter_salt(L); /* h, a sum of products, is mixed in its high and low bits */
 }
 static inline uint64_t cn_filter_bits(uint64_t p)
 {

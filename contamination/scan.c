@@ -271,6 +271,7 @@ struct word_loop {
     const uint64_t *sample_filter;
     unsigned sample_shift;
     uint64_t sample_pow;
+    uint64_t sample_salt;      /* cn_filter_salt(sample_len): a sample's probe is its hash ^ sample_salt */
     const uint64_t *gate_any;  /* ix->gate_any when some length is gated, else NULL */
     unsigned gate_any_shift;   /* ix->gate_any_shift */
     int general;               /* other ungated lengths or a trace: word_general for every word */
@@ -293,6 +294,7 @@ static inline void loop_load(const struct scanner *sc, struct word_loop *w)
     w->sample_filter = sc->ix->sample_filter;
     w->sample_shift = sc->ix->sample_shift;
     w->sample_pow = sc->pow[sc->ix->sample_len];
+    w->sample_salt = cn_filter_salt(sc->ix->sample_len);
     w->gate_any = sc->ix->gate_len_mask ? sc->ix->gate_any : NULL;
     w->gate_any_shift = sc->ix->gate_any_shift;
     w->general = sc->n_lens > 0 || sc->trace != NULL;
@@ -376,10 +378,10 @@ static inline __attribute__((always_inline)) void add_word(struct scanner *sc, s
             uint64_t old_p = sc->samp_p[back];
             int old_ok = sc->samp_ok[back];
             uint64_t probe = 0;
-            int ok = i + 1 >= M && w->poison <= i + 1 - M;
+            int ok = i + 1 >= w->poison + M; /* the M words ending here are in the document, none overlong */
             if (ok) {
                 uint64_t hm = ph - sc->prefix[(i - M) & (CN_RING - 1)] * w->sample_pow; /* slot of word -1 is 0 */
-                probe = cn_filter_probe(hm, M);
+                probe = hm ^ w->sample_salt; /* cn_filter_probe(hm, M) */
                 __builtin_prefetch(&w->sample_filter[probe >> w->sample_shift]);
                 w->lookups++;
             }
