@@ -599,15 +599,16 @@ static inline __m128i bytes_in_range(__m128i x, int lo, int hi)
 static inline void masks_at(const uint8_t *s, int json, struct byte_masks *m)
 {
     uint64_t sep = 0, alnum = 0, slow = 0;
+#pragma GCC unroll 4
     for (int k = 0; k < 4; k++) {
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + 16 * k));
         __m128i ws = _mm_or_si128(bytes_in_range(x, 0x09, 0x0D), bytes_in_range(x, 0x1C, 0x20));
         __m128i an = _mm_or_si128(bytes_in_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 'z'),
                                   bytes_in_range(x, '0', '9'));
         __m128i sl = json ? _mm_or_si128(x, _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))) : x;
-        sep |= (uint64_t)(uint16_t)_mm_movemask_epi8(ws) << (16 * k);
-        alnum |= (uint64_t)(uint16_t)_mm_movemask_epi8(an) << (16 * k);
-        slow |= (uint64_t)(uint16_t)_mm_movemask_epi8(sl) << (16 * k);
+        sep |= (uint64_t)(unsigned)_mm_movemask_epi8(ws) << (16 * k);
+        alnum |= (uint64_t)(unsigned)_mm_movemask_epi8(an) << (16 * k);
+        slow |= (uint64_t)(unsigned)_mm_movemask_epi8(sl) << (16 * k);
     }
     m->sep = sep;
     m->alnum = alnum;
