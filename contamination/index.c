@@ -236,13 +236,14 @@ static void filter_batch_add(struct filter_batch *b, uint64_t probe)
 /* Builds the sample filter of main_len (index.h, "Sampled probing"). */
 static void sample_finish(struct cn_index *ix)
 {
-    unsigned L = ix->main_len, M = L - (CN_SAMPLE_STEP - 1);
+    unsigned L = ix->main_len, step = cn_sample_step(L), M = L - (step - 1);
     size_t n_main = 0;
     for (size_t i = 0; i < ix->n_entries; i++)
         n_main += ix->entries[i].len == L;
     /* consecutive n-grams of an example share their sub-grams: about one new sample_len-gram per entry, plus
-       CN_SAMPLE_STEP - 1 at the end of each example */
-    unsigned flog = filter_log2(n_main + (CN_SAMPLE_STEP - 1) * ix->n_examples);
+       step - 1 at the end of each example */
+    unsigned flog = filter_log2(n_main + (step - 1) * ix->n_examples);
+    ix->sample_step = step;
     ix->sample_len = M;
     ix->sample_shift = 64 - (flog - 6);
     ix->sample_filter = big_zalloc(((size_t)1 << flog) / 8);
@@ -330,8 +331,8 @@ static void index_layout(struct cn_index *ix, size_t gate_max)
             entry_gate_add(ix, &ix->entries[i]);
     free(ix->sample_filter);
     ix->sample_filter = NULL;
-    ix->sample_len = 0;
-    if (ix->main_len >= CN_SAMPLE_MIN)
+    ix->sample_len = ix->sample_step = 0;
+    if (cn_sample_step(ix->main_len))
         sample_finish(ix);
 }
 

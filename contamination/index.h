@@ -47,8 +47,8 @@
 
 #define CN_INDEX_VERSION 1
 #define CN_INDEX_MAX_BYTES ((size_t)8 << 30) /* a larger index file is refused */
-#define CN_SAMPLE_STEP 4                     /* sampled probing: one word in CN_SAMPLE_STEP (a power of two) */
 #define CN_SAMPLE_MIN 8                      /* shortest main length that is sampled */
+#define CN_SAMPLE_MAX_STEP 8                 /* sampled probing: at least one word in 8 (cn_sample_step) */
 #define CN_GATE_ANY_MAX_BITS 19              /* the gate's bit set has at most 2^19 bits */
 #define CN_GATE_BITS 14                      /* the gate's length masks: at most 2^14 buckets */
 #define CN_GATE_MAX_ENTRIES ((size_t)1 << 13) /* lengths with at most this many entries are gated */
@@ -134,17 +134,27 @@ struct cn_index {
     uint64_t *filter_other;         /* the same for the entries of every other length (few: it stays in cache) */
     unsigned other_shift;
     /* Sampled probing of the main length (the ungated length with the most entries, main_len >= CN_SAMPLE_MIN):
-     * every CN_SAMPLE_STEP-th word the scanner probes sample_filter with the window of sample_len = main_len -
-     * CN_SAMPLE_STEP + 1 words ending there; only when it passes are the main_len windows ending at that word and
-     * the CN_SAMPLE_STEP - 1 words after it probed. Exact: a main_len window holds sample_len-grams ending at
-     * CN_SAMPLE_STEP consecutive words, one of which is sampled, and sample_filter has every sample_len-gram of
+     * every sample_step-th word the scanner probes sample_filter with the window of sample_len = main_len -
+     * sample_step + 1 words ending there; only when it passes are the main_len windows ending at that word and
+     * the sample_step - 1 words after it probed. Exact: a main_len window holds sample_len-grams ending at
+     * sample_step consecutive words, one of which is sampled, and sample_filter has every sample_len-gram of
      * every main_len entry. */
     unsigned main_len;              /* 0 = no ungated length */
-    unsigned sample_len;            /* 0 = no sampling (main_len < CN_SAMPLE_MIN): every main_len window is probed */
+    unsigned sample_step;           /* cn_sample_step(main_len): 4 or 8, 0 = no sampling */
+    unsigned sample_len;            /* main_len - sample_step + 1; 0 = no sampling (main_len < CN_SAMPLE_MIN):
+                                       every main_len window is probed */
     uint64_t *sample_filter;        /* as filter, of the sample_len-grams, with three bits per key (cn_sample_has;
                                        NULL without sampling) */
     unsigned sample_shift;
 };
+
+/* The sampling step of a main length L (index.h, "Sampled probing"): the longest that leaves samples of at least
+ * 5 words (shorter ones pass too often): 8 from 12 words on (13, the default n-gram, is sampled with 6 words), 4
+ * from CN_SAMPLE_MIN, else 0 (not sampled). */
+static inline unsigned cn_sample_step(unsigned L)
+{
+    return L >= 12 ? 8 : L >= CN_SAMPLE_MIN ? 4 : 0;
+}
 
 /* The filter probe of a window of L words with n-gram hash h (no multiply, so most windows are answered
  * without making their key): word p >> shift of the filter (high bits), two bits in it given by the low 12 bits
@@ -169,7 +179,7 @@ static inline int cn_filter_has(const uint64_t *filter, uint64_t p, unsigned shi
 }
 
 /* The sample filter sets three bits per key (bits 12..17 of the probe give the third): it has about 26 bits per
- * key, where three bits let through a third as many absent windows as two (each pass costs CN_SAMPLE_STEP probes of
+ * key, where three bits let through a third as many absent windows as two (each pass costs sample_step probes of
  * the main filter). */
 static inline uint64_t cn_sample_bits(uint64_t p)
 {

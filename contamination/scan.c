@@ -9,7 +9,7 @@
  * definition of the rule and also runs alone with cn_scan_opts.byte_loop.
  *
  * Lookup (add_word, per word): the word's hash extends a ring of prefix hashes, from which the hash of any window
- * ending there follows in O(1). The main length (index.h) is probed by sampling: every CN_SAMPLE_STEP-th word one
+ * ending there follows in O(1). The main length (index.h) is probed by sampling: every sample_step-th word one
  * filter probe, prefetched and tested CN_SAMPLE_DELAY samples later; a pass probes the main-length windows it
  * covers. Shorter main lengths are probed at every word. Other lengths with few entries are probed only when the
  * gate has the last two words; other lengths with many go through a small queue. A filter pass goes to the hash
@@ -49,6 +49,8 @@
 #define CN_DEFER 8
 #define CN_DEFER_FILTER_BYTES ((size_t)256 << 10) /* a smaller filter is tested at once (it stays in L2) */
 #define CN_SAMPLE_DELAY 3          /* a sample's filter word is prefetched, and tested this many samples later */
+_Static_assert(CN_SAMPLE_DELAY * CN_SAMPLE_MAX_STEP + CN_MAX_N + 1 <= CN_RING,
+               "a sample's main-length windows are still in the ring when it is tested");
 #define CN_READ_CAP ((size_t)1 << 20)
 
 struct scanner {
@@ -62,8 +64,9 @@ struct scanner {
                                       words later */
     uint64_t main_p[CN_PENDING];
     uint8_t main_ok[CN_PENDING];
-    /* sampled probing (index.h): the probes of the sample windows ending at words i = 0, CN_SAMPLE_STEP, ... of
-       the document, [i / CN_SAMPLE_STEP % 4] (and whether there is one), tested CN_SAMPLE_DELAY samples later */
+    /* sampled probing (index.h): the probes of the sample windows ending at words i = 0, step, 2 step, ... of the
+       document (step = ix->sample_step), [i / step % 4] (and whether there is one), tested CN_SAMPLE_DELAY samples
+       later */
     uint64_t samp_p[4];
     uint8_t samp_ok[4];
     uint8_t *done;                 /* (n_entries) 1 once an entry has been hit */
@@ -173,11 +176,11 @@ static void check_key(struct scanner *sc, uint64_t h, uint64_t i, unsigned L)
 }
 
 /* The sample window ending at word i0 passed the sample filter: probes the main_len windows ending at words
- * i0 .. i0 + CN_SAMPLE_STEP - 1 (below end), all in the ring. */
+ * i0 .. i0 + sample_step - 1 (below end), all in the ring. */
 static void sample_hit(struct scanner *sc, uint64_t i0, uint64_t end)
 {
     unsigned L = sc->ix->main_len;
-    for (uint64_t j = i0; j < i0 + CN_SAMPLE_STEP && j < end; j++) {
+    for (uint64_t j = i0; j < i0 + sc->ix->sample_step && j < end; j++) {
         if (j + 1 < L)
             continue;
         int valid = 1;
@@ -208,12 +211,12 @@ static void drain(struct scanner *sc)
             check_key(sc, sc->main_h[k], i, sc->ix->main_len);
     }
     memset(sc->main_ok, 0, sizeof sc->main_ok);
-    if (sc->ix->sample_len) { /* the samples of the last CN_SAMPLE_DELAY * CN_SAMPLE_STEP words: not tested yet */
-        uint64_t first = sc->n_words > CN_SAMPLE_DELAY * CN_SAMPLE_STEP ? sc->n_words - CN_SAMPLE_DELAY * CN_SAMPLE_STEP
-                                                                        : 0;
-        first = (first + CN_SAMPLE_STEP - 1) & ~(uint64_t)(CN_SAMPLE_STEP - 1);
-        for (uint64_t i = first; i < sc->n_words; i += CN_SAMPLE_STEP) {
-            unsigned k = (unsigned)(i / CN_SAMPLE_STEP) & 3;
+    if (sc->ix->sample_len) { /* the samples of the last CN_SAMPLE_DELAY * step words: not tested yet */
+        uint64_t step = sc->ix->sample_step, span = CN_SAMPLE_DELAY * step;
+        uint64_t first = sc->n_words > span ? sc->n_words - span : 0;
+        first = (first + step - 1) & ~(step - 1);
+        for (uint64_t i = first; i < sc->n_words; i += step) {
+            unsigned k = (unsigned)(i / step) & 3;
             if (sc->samp_ok[k] && cn_sample_has(sc->ix->sample_filter, sc->samp_p[k], sc->ix->sample_shift))
                 sample_hit(sc, i, sc->n_words);
         }
@@ -272,6 +275,7 @@ struct word_loop {
     unsigned sample_shift;
     uint64_t sample_pow;
     uint64_t sample_salt;      /* cn_filter_salt(sample_len): a sample's probe is its hash ^ sample_salt */
+    unsigned sample_step_log2; /* log2 ix->sample_step */
     const uint64_t *gate_any;  /* ix->gate_any when some length is gated, else NULL */
     unsigned gate_any_shift;   /* ix->gate_any_shift */
     int general;               /* other ungated lengths or a trace: word_general for every word */
@@ -295,6 +299,7 @@ static inline void loop_load(const struct scanner *sc, struct word_loop *w)
     w->sample_shift = sc->ix->sample_shift;
     w->sample_pow = sc->pow[sc->ix->sample_len];
     w->sample_salt = cn_filter_salt(sc->ix->sample_len);
+    w->sample_step_log2 = sc->ix->sample_step == 8 ? 3 : 2;
     w->gate_any = sc->ix->gate_len_mask ? sc->ix->gate_any : NULL;
     w->gate_any_shift = sc->ix->gate_any_shift;
     w->general = sc->n_lens > 0 || sc->trace != NULL;
@@ -348,9 +353,9 @@ static void word_gated(struct scanner *sc, uint64_t i, uint32_t gm, uint64_t ph,
 
 /* Adds word w->i, of hash h and len bytes (its offset and text already in its ring slot), and looks up every
  * window that ends with it; len > CN_WORD_MAX marks an overlong word (h unused). lean (a constant where it is
- * inlined, see scan_fast) promises the most common index and corpus: sampled, gated, no other ungated length, no
- * trace (word_loop_is_lean), so the word loop has no tests of them. main_len: with sampling, every
- * CN_SAMPLE_STEP-th word probes the sample filter (prefetched, tested CN_SAMPLE_DELAY samples later, sample_hit);
+ * inlined, see scan_fast) promises the most common index and corpus: sampled every 8th word, gated, no other
+ * ungated length, no trace (word_loop_is_lean), so the word loop has no tests of them. main_len: with sampling, every
+ * sample_step-th word probes the sample filter (prefetched, tested CN_SAMPLE_DELAY samples later, sample_hit);
  * without, every word probes the main filter, at once when it is small, else prefetched and tested CN_DEFER words
  * later. Either way each length's windows are tested in word order, so the first hit of an example stays first. */
 static inline __attribute__((always_inline)) void add_word(struct scanner *sc, struct word_loop *w, uint64_t h,
@@ -372,9 +377,10 @@ static inline __attribute__((always_inline)) void add_word(struct scanner *sc, s
     sc->prefix[slot] = ph;
     unsigned L = w->main_len;
     if (lean || w->sample_len) {
-        if ((i & (CN_SAMPLE_STEP - 1)) == 0) { /* a sampled word: its probe now, an earlier sample's tested */
+        unsigned step_log2 = lean ? 3 : w->sample_step_log2; /* lean: sample_step 8 */
+        if ((i & ((1u << step_log2) - 1)) == 0) { /* a sampled word: its probe now, an earlier sample's tested */
             unsigned M = w->sample_len;
-            unsigned now = (unsigned)(i / CN_SAMPLE_STEP) & 3, back = (now - CN_SAMPLE_DELAY) & 3;
+            unsigned now = (unsigned)(i >> step_log2) & 3, back = (now - CN_SAMPLE_DELAY) & 3;
             uint64_t old_p = sc->samp_p[back];
             int old_ok = sc->samp_ok[back];
             uint64_t probe = 0;
@@ -388,7 +394,7 @@ static inline __attribute__((always_inline)) void add_word(struct scanner *sc, s
             sc->samp_p[now] = probe;
             sc->samp_ok[now] = (uint8_t)ok;
             if (old_ok && cn_sample_has(w->sample_filter, old_p, w->sample_shift))
-                sample_hit(sc, i - CN_SAMPLE_DELAY * CN_SAMPLE_STEP, i);
+                sample_hit(sc, i - ((uint64_t)CN_SAMPLE_DELAY << step_log2), i);
         }
     } else if (L) {
         uint64_t hw = 0, probe = 0;
@@ -844,10 +850,11 @@ static size_t scan_fast_general(struct scanner *sc, const uint8_t *s, size_t p, 
     return scan_fast_body(sc, s, p, n, base, json, 0);
 }
 
-/* The promise of add_word's lean: the index is sampled and gated, and nothing else is looked up or traced. */
+/* The promise of add_word's lean: the index is sampled every 8th word and gated, and nothing else is looked up or
+ * traced. */
 static int word_loop_is_lean(const struct scanner *sc)
 {
-    return sc->ix->sample_len && sc->ix->gate_len_mask && sc->n_lens == 0 && !sc->trace && !sc->blank_docs;
+    return sc->ix->sample_step == 8 && sc->ix->gate_len_mask && sc->n_lens == 0 && !sc->trace && !sc->blank_docs;
 }
 
 static size_t scan_fast(struct scanner *sc, const uint8_t *s, size_t p, size_t n, uint64_t base, int json)

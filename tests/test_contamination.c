@@ -164,7 +164,7 @@ static void test_differential(void)
 {
     struct rng r;
     rng_seed(&r, 20261122);
-    int all_ok = 1, n_sampled = 0, n_lean = 0;
+    int all_ok = 1, n_sampled = 0, n_gated_sampled = 0, n_lean = 0;
     for (int round = 0; round < 80; round++) {
         /* rounds 40..79: n >= CN_SAMPLE_MIN, so the main length is probed by sampling (index.h) */
         unsigned n = round < 40 ? 2 + (unsigned)(rng_next_u64(&r) % 5)
@@ -202,10 +202,11 @@ static void test_differential(void)
             for (unsigned L = 1; L < n; L++)
                 most_short = count[L] > most_short ? count[L] : most_short;
             cn_index_regate(ix, count[n] > most_short ? most_short : 0);
-            n_lean += ix->sample_len && ix->gate_len_mask;
+            n_gated_sampled += ix->sample_len && ix->gate_len_mask;
+            n_lean += ix->sample_step == 8 && ix->gate_len_mask; /* the scanner's lean word loop */
         }
         if (round % 3 != 0 && n >= CN_SAMPLE_MIN)
-            n_sampled += ix->sample_len == n - CN_SAMPLE_STEP + 1;
+            n_sampled += ix->sample_step == cn_sample_step(n) && ix->sample_len == n - cn_sample_step(n) + 1;
         for (int json = 0; json <= 1; json++) {
             /* a corpus of random words in which any example may occur by chance or by planting */
             char *b = NULL;
@@ -276,9 +277,11 @@ static void test_differential(void)
             free(ex_text[e]);
     }
     tap_ok(all_ok, "scanner equals the brute-force reference on 80 random corpora (n 2-6 and 8-13; gated, ungated "
-                   "and probed by sampling in %d, sampled and gated in %d), plain and JSON", n_sampled, n_lean);
-    tap_ok(n_sampled >= 20 && n_lean >= 8, "sampled probing was exercised (%d of 27 rounds), with gated short "
-           "examples (the lean word loop) in %d of 13", n_sampled, n_lean);
+                   "and probed by sampling in %d, sampled and gated in %d), plain and JSON", n_sampled,
+           n_gated_sampled);
+    tap_ok(n_sampled >= 20 && n_gated_sampled >= 8 && n_lean >= 3, "sampled probing was exercised (%d of 27 "
+           "rounds), with gated short examples in %d of 13, every 8th word (the lean word loop) in %d",
+           n_sampled, n_gated_sampled, n_lean);
 }
 
 /* ---- the two tokenizer paths ------------------------------------------------------------------------------------ */
@@ -822,7 +825,7 @@ static void test_sample_filter(void)
         }
         cn_index_regate(ix, 0);
         unsigned M = ix->sample_len;
-        if (M != n - CN_SAMPLE_STEP + 1)
+        if (M != n - cn_sample_step(n) + 1)
             n_missing++;
         for (size_t i = 0; M && i < ix->n_entries; i++) {
             const struct cn_entry *en = &ix->entries[i];
