@@ -6,7 +6,10 @@
  * it leaves to the other path: >= 0x80 and JSON backslashes), takes the words from the start/end bits, and hashes
  * a word of letters and digits 8 bytes at a time straight from the input. Any word it cannot take (non-ASCII,
  * escapes, 64 bytes or longer, near a buffer end) goes through the byte loop (scan_scalar), which is the
- * definition of the rule and also runs alone with cn_scan_opts.byte_loop.
+ * definition of the rule and also runs alone with cn_scan_opts.byte_loop. The word-at-a-time loop is compiled
+ * three times (scan_fast_body): a lean one for plain text and one for JSON, for the common index and options
+ * (word_loop_is_lean), and a general one: the loop is bound by its instructions per word (docs/contamination.md,
+ * "Performance").
  *
  * Lookup (add_word, per word): the word's hash extends a ring of prefix hashes, from which the hash of any window
  * ending there follows in O(1). The main length (index.h) is probed by sampling: every sample_step-th word one
