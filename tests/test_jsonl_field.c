@@ -88,8 +88,8 @@ static int agrees(const char *line, size_t n, const char *field, char *why, size
         char *dec = vs <= ve && ve < n ? decode_inside(line, vs, ve) : NULL;
         ok = dec && strcmp(dec, want) == 0;
         if (!ok)
-            snprintf(why, why_len, "value bytes %zu..%zu decode to \"%s\", cJSON \"%s\"", vs, ve, dec ? dec : "(invalid)",
-                     want);
+            snprintf(why, why_len, "value bytes %zu..%zu decode to \"%s\", cJSON \"%s\"", vs, ve,
+                     dec ? dec : "(invalid)", want);
         free(dec);
     }
     free(want);
