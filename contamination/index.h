@@ -153,7 +153,7 @@ struct cn_index {
  * from CN_SAMPLE_MIN, else 0 (not sampled). */
 static inline unsigned cn_sample_step(unsigned L)
 {
-    return L >= 12 ? 8 : L >= CN_SAMPLE_MIN ? 4 : 0;
+    return L >= 12 ? CN_SAMPLE_MAX_STEP : L >= CN_SAMPLE_MIN ? 4 : 0;
 }
 
 /* The filter probe of a window of L words with n-gram hash h (no multiply, so most windows are answered

@@ -54,6 +54,8 @@
 #define CN_SAMPLE_DELAY 3          /* a sample's filter word is prefetched, and tested this many samples later */
 _Static_assert(CN_SAMPLE_DELAY * CN_SAMPLE_MAX_STEP + CN_MAX_N + 1 <= CN_RING,
                "a sample's main-length windows are still in the ring when it is tested");
+#define CN_LEAN_STEP_LOG2 3        /* the lean word loop samples every CN_SAMPLE_MAX_STEP-th word */
+_Static_assert(1 << CN_LEAN_STEP_LOG2 == CN_SAMPLE_MAX_STEP, "CN_LEAN_STEP_LOG2 is log2 CN_SAMPLE_MAX_STEP");
 #define CN_READ_CAP ((size_t)1 << 20)
 
 struct scanner {
@@ -302,7 +304,7 @@ static inline void loop_load(const struct scanner *sc, struct word_loop *w)
     w->sample_shift = sc->ix->sample_shift;
     w->sample_pow = sc->pow[sc->ix->sample_len];
     w->sample_salt = cn_filter_salt(sc->ix->sample_len);
-    w->sample_step_log2 = sc->ix->sample_step == 8 ? 3 : 2;
+    w->sample_step_log2 = sc->ix->sample_step == CN_SAMPLE_MAX_STEP ? CN_LEAN_STEP_LOG2 : 2; /* 8 or 4 */
     w->gate_any = sc->ix->gate_len_mask ? sc->ix->gate_any : NULL;
     w->gate_any_shift = sc->ix->gate_any_shift;
     w->general = sc->n_lens > 0 || sc->trace != NULL;
@@ -380,7 +382,7 @@ static inline __attribute__((always_inline)) void add_word(struct scanner *sc, s
     sc->prefix[slot] = ph;
     unsigned L = w->main_len;
     if (lean || w->sample_len) {
-        unsigned step_log2 = lean ? 3 : w->sample_step_log2; /* lean: sample_step 8 */
+        unsigned step_log2 = lean ? CN_LEAN_STEP_LOG2 : w->sample_step_log2;
         if ((i & ((1u << step_log2) - 1)) == 0) { /* a sampled word: its probe now, an earlier sample's tested */
             unsigned M = w->sample_len;
             unsigned now = (unsigned)(i >> step_log2) & 3, back = (now - CN_SAMPLE_DELAY) & 3;
@@ -857,7 +859,8 @@ static size_t scan_fast_general(struct scanner *sc, const uint8_t *s, size_t p, 
  * traced. */
 static int word_loop_is_lean(const struct scanner *sc)
 {
-    return sc->ix->sample_step == 8 && sc->ix->gate_len_mask && sc->n_lens == 0 && !sc->trace && !sc->blank_docs;
+    return sc->ix->sample_step == CN_SAMPLE_MAX_STEP && sc->ix->gate_len_mask && sc->n_lens == 0 && !sc->trace &&
+           !sc->blank_docs;
 }
 
 static size_t scan_fast(struct scanner *sc, const uint8_t *s, size_t p, size_t n, uint64_t base, int json)
